@@ -1,0 +1,116 @@
+//! Unified social credit code (统一社会信用代码, GB 32100-2015).
+//!
+//! 18 characters from `0123456789ABCDEFGHJKLMNPQRTUWXY` (no I O S V Z). Characters 9–17 are an
+//! organisation code that must pass its own check; character 18 is a mod-31 check. Position 1 may be a
+//! letter (`G1610000713522976L`): the registration-authority table grows, so we do not close it.
+
+use super::{IdError, normalize, org_code};
+
+pub(crate) const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+/// A valid USCC, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uscc(String);
+
+fn value_of(c: char) -> Option<u32> {
+    ALPHABET.find(c).map(|i| i as u32)
+}
+
+/// The check character for the first 17 characters (which must all be in the alphabet).
+pub fn check_char(first17: &str) -> Option<char> {
+    let mut sum = 0;
+    let mut count = 0;
+    for (c, w) in first17.chars().zip(WEIGHTS) {
+        sum += value_of(c)? * w;
+        count += 1;
+    }
+    if count != 17 || first17.chars().count() != 17 {
+        return None;
+    }
+    ALPHABET.chars().nth(((31 - sum % 31) % 31) as usize)
+}
+
+impl Uscc {
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let n = normalize(input);
+        if n.is_empty() {
+            return Err(IdError::Empty);
+        }
+        if n.chars().count() != 18 {
+            return Err(IdError::BadLength);
+        }
+        if !n.chars().all(|c| value_of(c).is_some()) {
+            return Err(IdError::BadChar);
+        }
+        let expected = check_char(&n[..17]).ok_or(IdError::BadChar)?;
+        if n.chars().nth(17) != Some(expected) {
+            return Err(IdError::BadCheckDigit);
+        }
+        let mut body = [0u32; 8];
+        for (slot, c) in body.iter_mut().zip(n[8..16].chars()) {
+            *slot = c.to_digit(36).ok_or(IdError::BadOrgCode)?;
+        }
+        if n.chars().nth(16) != Some(org_code::check_char(&body)) {
+            return Err(IdError::BadOrgCode);
+        }
+        Ok(Uscc(n))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Characters 1–2: registration authority and organisation kind (e.g. `91` enterprise, `92` 个体工商户).
+    pub fn kind_code(&self) -> &str {
+        &self.0[..2]
+    }
+
+    /// Characters 3–8: the registering administration's region code.
+    pub fn region_code(&self) -> &str {
+        &self.0[2..8]
+    }
+
+    /// Characters 9–17: the embedded organisation code.
+    pub fn org_code(&self) -> &str {
+        &self.0[8..17]
+    }
+
+    /// True for 个体工商户 (individual businesses), whose codes start `92`.
+    pub fn is_individual_business(&self) -> bool {
+        self.kind_code() == "92"
+    }
+
+    /// The meaning of characters 1–2, from data with an "unknown" fallback.
+    pub fn kind_label(&self) -> &'static str {
+        match self.kind_code() {
+            "11" => "机关",
+            "12" => "事业单位",
+            "13" => "中央编办直接管理机构编制的群众团体",
+            "19" => "其他机构编制单位",
+            "21" => "外国常驻新闻机构",
+            "31" => "律师执业机构",
+            "51" => "社会团体",
+            "52" => "民办非企业单位",
+            "53" => "基金会",
+            "59" => "其他社会组织",
+            "91" => "企业",
+            "92" => "个体工商户",
+            "93" => "农民专业合作社",
+            _ => "未知",
+        }
+    }
+}
+
+impl std::fmt::Display for Uscc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Uscc {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        Uscc::parse(s)
+    }
+}

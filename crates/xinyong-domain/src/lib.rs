@@ -1,0 +1,10 @@
+//! The credit domain of xinyong, without I/O: identifiers, the catalog of information items, typed
+//! field values, records, subjects and masking. Everything here is pure: time is passed in, nothing
+//! reads a clock, a file or a socket.
+
+pub mod catalog;
+pub mod ids;
+pub mod masking;
+pub mod record;
+pub mod subject;
+pub mod value;

@@ -1,0 +1,296 @@
+//! Typed field values: a raw cell from a file becomes the canonical text stored for a field, or an
+//! error with a stable code. Canonical forms make reloads idempotent across formats: dates are ISO
+//! `YYYY-MM-DD`, decimals have no trailing zeros, enums are their catalog value, identifiers normalised.
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::catalog::{CodeKind, Field, FieldType};
+use crate::ids::{self, IdError, OrgCode, ResidentId, Uscc};
+
+/// Longest text accepted in one field (characters).
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+/// A cell as a reader found it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    /// A numeric spreadsheet cell or JSON number.
+    Number(f64),
+    /// A date-formatted spreadsheet cell.
+    Date(NaiveDate),
+    Bool(bool),
+}
+
+impl Cell {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// Why a cell is not a valid value of its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ValueError {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ValueError { code, message: message.into() }
+    }
+
+    fn from_id(e: IdError) -> Self {
+        ValueError::new(e.code(), e.to_string())
+    }
+}
+
+/// Full-width ASCII → half-width, ideographic space → space, trimmed. Chinese text is otherwise kept.
+pub fn normalize_text(s: &str) -> String {
+    let mapped: String = s
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect();
+    mapped.trim().to_owned()
+}
+
+/// Parses one cell for one field. `Ok(None)` is an empty optional value.
+pub fn parse_cell(field: &Field, cell: &Cell, today: NaiveDate) -> Result<Option<String>, ValueError> {
+    if cell.is_empty() {
+        return if field.required {
+            Err(ValueError::new("missing_value", format!("{} is required", field.label)))
+        } else {
+            Ok(None)
+        };
+    }
+    let value = match field.field_type {
+        FieldType::Text => parse_text(cell)?,
+        FieldType::Date => parse_date_cell(cell)?.format("%Y-%m-%d").to_string(),
+        FieldType::Integer => parse_integer(cell)?,
+        FieldType::Decimal => parse_decimal(cell)?,
+        FieldType::Enum => parse_enum(field, cell)?,
+        FieldType::Code => parse_code(field.code_kind, cell, today)?,
+    };
+    Ok(Some(value))
+}
+
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Text(s) => normalize_text(s),
+        Cell::Number(n) => format_number(*n),
+        Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Cell::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+    }
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        let s = format!("{n}");
+        s
+    }
+}
+
+fn parse_text(cell: &Cell) -> Result<String, ValueError> {
+    let s = cell_text(cell);
+    if s.chars().count() > MAX_TEXT_CHARS {
+        return Err(ValueError::new("too_long", format!("text longer than {MAX_TEXT_CHARS} characters")));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(ValueError::new("bad_char", "text contains control characters"));
+    }
+    Ok(s)
+}
+
+/// Dates as CONTRACT.md §3 lists them: `2018-04-27`, `2018/4/27`, `20180427`, `2018年4月27日`,
+/// `2018.4.27`, with an optional time part, and spreadsheet date cells.
+pub fn parse_date_cell(cell: &Cell) -> Result<NaiveDate, ValueError> {
+    match cell {
+        Cell::Date(d) => Ok(*d),
+        Cell::Text(s) => parse_date(&normalize_text(s)),
+        Cell::Number(n) if n.fract() == 0.0 && (19000101.0..=21001231.0).contains(n) => {
+            parse_date(&format!("{}", *n as i64))
+        }
+        _ => Err(ValueError::new("bad_date", "not a date")),
+    }
+}
+
+pub fn parse_date(s: &str) -> Result<NaiveDate, ValueError> {
+    let bad = || ValueError::new("bad_date", format!("{s:?} is not a date (use 2018-04-27)"));
+    let s = s.trim();
+    // Drop a time part: "2018-04-27 00:00:00", "2018-04-27T08:00:00+08:00".
+    let date_part = s.split([' ', 'T']).next().unwrap_or(s);
+    let cleaned = date_part.replace('年', "-").replace('月', "-").replace('日', "");
+    let (y, m, d) = if date_part.len() == 8 && date_part.bytes().all(|b| b.is_ascii_digit()) {
+        (&date_part[..4], &date_part[4..6], &date_part[6..8])
+    } else {
+        let mut parts = cleaned.split(['-', '/', '.']);
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(y), Some(m), Some(d), None) => (y, m, d),
+            _ => return Err(bad()),
+        }
+    };
+    let all_digits = |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
+    if !(y.len() == 4 && all_digits(y) && all_digits(m) && m.len() <= 2 && all_digits(d) && d.len() <= 2) {
+        return Err(bad());
+    }
+    let date = NaiveDate::from_ymd_opt(y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?)
+        .ok_or_else(bad)?;
+    if !(1900..=2200).contains(&date.year()) {
+        return Err(bad());
+    }
+    Ok(date)
+}
+
+fn parse_integer(cell: &Cell) -> Result<String, ValueError> {
+    let bad = || ValueError::new("bad_number", "not a whole number");
+    match cell {
+        Cell::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(format!("{}", *n as i64)),
+        Cell::Text(s) => {
+            let t = normalize_text(s).replace(',', "");
+            t.parse::<i64>().map(|v| v.to_string()).map_err(|_| bad())
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Canonical decimal text: optional minus, digits, optional fraction without trailing zeros.
+fn parse_decimal(cell: &Cell) -> Result<String, ValueError> {
+    let bad = |s: &str| ValueError::new("bad_number", format!("{s:?} is not a decimal number"));
+    let text = match cell {
+        Cell::Number(n) if n.is_finite() => format!("{n}"),
+        Cell::Text(s) => normalize_text(s).replace(',', ""),
+        _ => return Err(bad("")),
+    };
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(&text)),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) || int.len() > 18 {
+        return Err(bad(&text));
+    }
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    let frac = frac.trim_end_matches('0');
+    let mut out = String::new();
+    if neg && (int != "0" || !frac.is_empty()) {
+        out.push('-');
+    }
+    out.push_str(int);
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Ok(out)
+}
+
+fn parse_enum(field: &Field, cell: &Cell) -> Result<String, ValueError> {
+    let text = cell_text(cell);
+    let parts: Vec<&str> = if field.multiple {
+        text.split([';', '；', '、', ',', '，']).map(str::trim).filter(|p| !p.is_empty()).collect()
+    } else {
+        vec![text.as_str()]
+    };
+    for p in &parts {
+        if !field.values.iter().any(|v| v == p) {
+            return Err(ValueError::new(
+                "bad_enum",
+                format!("{p:?} is not one of {}", field.values.join("/")),
+            ));
+        }
+    }
+    Ok(parts.join(";"))
+}
+
+fn parse_code(kind: Option<CodeKind>, cell: &Cell, today: NaiveDate) -> Result<String, ValueError> {
+    let text = match cell {
+        // A number cell cannot hold an 18-character identifier without losing digits.
+        Cell::Number(n) if n.fract() != 0.0 || n.abs() >= 1e15 => {
+            return Err(ValueError::from_id(IdError::MangledNumber));
+        }
+        other => cell_text(other),
+    };
+    let n = ids::normalize(&text);
+    if ids::is_mangled_number(&n) {
+        return Err(ValueError::from_id(IdError::MangledNumber));
+    }
+    let parsed = match kind {
+        Some(CodeKind::Uscc) => Uscc::parse(&n).map(|u| u.as_str().to_owned()),
+        Some(CodeKind::OrgCode) => OrgCode::parse(&n).map(|o| o.as_str().to_owned()),
+        Some(CodeKind::ResidentId) => ResidentId::parse(&n, today).map(|r| r.as_str().to_owned()),
+        None => Ok(n),
+    };
+    parsed.map_err(ValueError::from_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_contract_date_form_is_accepted() {
+        for s in ["2018-04-27", "2018/4/27", "20180427", "2018年4月27日", "2018.04.27", "2018-04-27 00:00:00"] {
+            assert_eq!(parse_date(s), Ok(date(2018, 4, 27)), "{s}");
+        }
+        assert_eq!(parse_date_cell(&Cell::Date(date(2018, 4, 27))), Ok(date(2018, 4, 27)));
+    }
+
+    #[test]
+    fn impossible_dates_are_rejected() {
+        for s in ["2018-02-30", "2018-13-01", "18-4-27", "明天", "2018-04", ""] {
+            assert_eq!(parse_date(s).map_err(|e| e.code), Err("bad_date"), "{s}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_canonical() {
+        assert_eq!(parse_decimal(&Cell::Text("1.50".into())), Ok("1.5".into()));
+        assert_eq!(parse_decimal(&Cell::Text("１,０００".into())), Ok("1000".into()));
+        assert_eq!(parse_decimal(&Cell::Number(0.25)), Ok("0.25".into()));
+        assert_eq!(parse_decimal(&Cell::Text("00.0".into())), Ok("0".into()));
+        assert!(parse_decimal(&Cell::Text("1.2.3".into())).is_err());
+        assert!(parse_decimal(&Cell::Text("abc".into())).is_err());
+        assert!(parse_decimal(&Cell::Text(".".into())).is_err());
+    }
+
+    #[test]
+    fn a_float_cell_in_an_identifier_field_is_mangled() {
+        let e = parse_code(Some(CodeKind::Uscc), &Cell::Number(3.10101e17), date(2026, 1, 1));
+        assert_eq!(e.map_err(|e| e.code), Err("mangled_number"));
+        let e = parse_code(Some(CodeKind::Uscc), &Cell::Text("3.10101E+17".into()), date(2026, 1, 1));
+        assert_eq!(e.map_err(|e| e.code), Err("mangled_number"));
+    }
+
+    #[test]
+    fn full_width_text_is_normalised() {
+        assert_eq!(normalize_text("　ＡＢＣ（有限公司）　"), "ABC(有限公司)");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn date_parsing_never_panics(s in "\\PC{0,30}") {
+            let _ = parse_date(&s);
+        }
+
+        #[test]
+        fn decimal_parsing_never_panics(s in "[-+0-9.,]{0,30}") {
+            let _ = parse_decimal(&Cell::Text(s));
+        }
+    }
+}
