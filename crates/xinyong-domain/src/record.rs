@@ -45,3 +45,29 @@ pub enum UpsertOutcome {
     Updated,
     Unchanged,
 }
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::subject::SubjectClaim;
+
+/// A validated row, ready to be written: what the store needs to link and upsert it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordDraft {
+    /// The row number the user sees (header = 1).
+    pub row: u64,
+    /// The item's source-record key (e.g. the decision document number).
+    pub source_key: String,
+    /// The item's date field (decision date, listing start …).
+    pub date: NaiveDate,
+    /// The item's end field, when it has one and the row fills it.
+    pub end_date: Option<NaiveDate>,
+    /// The subject this row is about; `None` when the row is valid but carries no identifier we link
+    /// by (e.g. a passport number): it is stored unlinked and lowers the unit's link rate.
+    pub subject: Option<SubjectClaim>,
+    /// Fields that are not personal data, canonical text by field key.
+    pub fields: BTreeMap<String, String>,
+    /// Personal fields (`masked` in the catalog) in full: encrypted at rest.
+    pub secret_fields: BTreeMap<String, String>,
+}

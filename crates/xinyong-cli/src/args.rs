@@ -1,0 +1,121 @@
+//! Command-line arguments (CONTRACT.md §1–2).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "xinyong", version, about = "公共信用信息服务平台 — public credit information platform")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// The embedded store's data folder.
+    #[arg(long, global = true, env = "XINYONG_DATA", default_value = "./xinyong-data")]
+    pub data: PathBuf,
+    /// A PostgreSQL store instead of the embedded one.
+    #[arg(long, global = true, env = "XINYONG_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Print exactly one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Run as if it were this moment (RFC 3339); for rehearsals and tests of deadlines.
+    #[arg(long, global = true, env = "XINYONG_NOW", hide = true)]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an empty platform: store, default catalog and units, keys.
+    Init {
+        /// Replace an existing platform.
+        #[arg(long)]
+        force: bool,
+        /// A catalog file instead of the default catalog.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Write realistic synthetic agency files and manifest.json.
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 20_000)]
+        subjects: u64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// init + synth + ingest of everything + statistics, on a fresh data folder.
+    Demo {
+        #[arg(long, default_value_t = 20_000)]
+        subjects: u64,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Load one batch.
+    Ingest(IngestArgs),
+    /// Check identifiers read from stdin, one per line.
+    ValidateId,
+    /// Collection, quality and workflow statistics.
+    Stats,
+    /// Units (government departments).
+    Unit {
+        #[command(subcommand)]
+        command: UnitCommand,
+    },
+    /// The catalog of information items.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// A batch and its errors.
+    Batch {
+        /// The batch id (b-…).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[arg(long)]
+    pub unit: String,
+    #[arg(long)]
+    pub item: String,
+    /// csv, xlsx or jsonl; from the file extension when not given.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// auto, utf-8 or gb18030.
+    #[arg(long, default_value = "auto")]
+    pub encoding: String,
+    /// Reject the whole batch if any row is bad.
+    #[arg(long)]
+    pub all_or_nothing: bool,
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCommand {
+    /// Register a unit, or update its name and supplies.
+    Add {
+        code: String,
+        name: String,
+        /// Items it may supply, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        supplies: Vec<String>,
+    },
+    /// The registered units.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    List,
+    Show { item: String },
+}

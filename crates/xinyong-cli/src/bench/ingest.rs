@@ -1,0 +1,95 @@
+//! `xinyong-bench ingest`: synth files → our full ingest path (read, decode, validate, link, upsert
+//! with history, commit) against a raw SQLite insert of the same rows (one transaction, prepared
+//! INSERT, WAL, synchronous=NORMAL — the ceiling STACK.md measures).
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde_json::json;
+use xinyong_domain::catalog::Catalog;
+use xinyong_store::CatalogStore;
+use xinyong_store_sqlite::{DB_FILE, SqliteStore};
+use xinyong_synth::{SynthOptions, generate};
+
+use super::{Figure, peak_rss_mb};
+use crate::args::Global;
+use crate::commands::load_manifest;
+use crate::context::platform_offset;
+
+pub fn run(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> {
+    let synth_dir = dir.join("synth");
+    let t = Instant::now();
+    let manifest = generate(&SynthOptions { out: synth_dir.clone(), subjects, seed })?;
+    let synth_seconds = t.elapsed().as_secs_f64();
+    let rows: u64 = manifest.files.iter().map(|f| f.rows).sum();
+
+    let data = dir.join("data");
+    let g = Global { data: data.clone(), database_url: None, json: true, now: None };
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now().with_timezone(&platform_offset());
+    let store = SqliteStore::create(&data, true)?;
+    store.install_catalog(&Catalog::default_catalog()?, now)?;
+
+    let t = Instant::now();
+    let reports = load_manifest(&g, &store, &synth_dir, &manifest).map_err(|f| anyhow::anyhow!(f.message))?;
+    let seconds = t.elapsed().as_secs_f64();
+    let accepted: u64 = reports.iter().map(|r| r.accepted).sum();
+    drop(store);
+
+    let (baseline_rows, baseline_seconds) = raw_insert_baseline(&data.join(DB_FILE), &dir.join("baseline.db"))?;
+    let per_second = rows as f64 / seconds;
+    let baseline_per_second = baseline_rows as f64 / baseline_seconds;
+    let mut extra = serde_json::Map::new();
+    extra.insert("subjects".into(), json!(subjects));
+    extra.insert("accepted".into(), json!(accepted));
+    extra.insert("files".into(), json!(manifest.files.len()));
+    extra.insert("synth_seconds".into(), json!(round(synth_seconds)));
+    Ok(vec![Figure {
+        bench: "ingest",
+        n: rows,
+        seconds: round(seconds),
+        per_second: per_second.round(),
+        baseline: "raw sqlite insert of the same rows",
+        baseline_per_second: baseline_per_second.round(),
+        ratio: round(per_second / baseline_per_second),
+        peak_rss_mb: round(peak_rss_mb()),
+        extra,
+    }])
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Streams the stored rows into a bare table of a fresh database and times only the inserts.
+fn raw_insert_baseline(source: &Path, target: &Path) -> anyhow::Result<(u64, f64)> {
+    if target.exists() {
+        std::fs::remove_file(target)?;
+    }
+    let src = rusqlite::Connection::open(source)?;
+    let mut dst = rusqlite::Connection::open(target)?;
+    dst.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         CREATE TABLE raw (id INTEGER PRIMARY KEY, subject TEXT NOT NULL, item TEXT NOT NULL, body TEXT NOT NULL);",
+    )?;
+    let mut read = src.prepare("SELECT id, printf('%018d', coalesce(subject_id, 0)), item, fields FROM records ORDER BY id")?;
+    let mut rows = read.query([])?;
+    let mut n = 0u64;
+    let mut insert_time = std::time::Duration::ZERO;
+    let tx = dst.transaction()?;
+    {
+        let mut insert = tx.prepare("INSERT INTO raw (id, subject, item, body) VALUES (?1, ?2, ?3, ?4)")?;
+        while let Some(r) = rows.next()? {
+            let (id, subject, item, body): (i64, String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let t = Instant::now();
+            insert.execute(rusqlite::params![id, subject, item, body]).context("raw insert")?;
+            insert_time += t.elapsed();
+            n += 1;
+        }
+    }
+    let t = Instant::now();
+    tx.commit()?;
+    insert_time += t.elapsed();
+    Ok((n, insert_time.as_secs_f64()))
+}

@@ -1,0 +1,81 @@
+//! Benchmarks: each measures our path and a raw baseline of the same work in the same run, so the
+//! ratio holds on a noisy machine. Output: one JSON line per figure on stdout.
+
+mod ingest;
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use serde::Serialize;
+
+#[derive(Debug, Parser)]
+#[command(name = "xinyong-bench", about = "xinyong benchmarks against raw baselines")]
+pub struct BenchArgs {
+    pub name: BenchName,
+    /// Synthetic subjects to generate (≈ 10 rows each).
+    #[arg(long, default_value_t = 100_000)]
+    pub subjects: u64,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Work folder (a temporary folder when not given; kept only when given).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Run against PostgreSQL.
+    #[arg(long, env = "XINYONG_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BenchName {
+    Ingest,
+}
+
+/// One benchmark figure.
+#[derive(Debug, Serialize)]
+pub struct Figure {
+    pub bench: &'static str,
+    pub n: u64,
+    pub seconds: f64,
+    pub per_second: f64,
+    pub baseline: &'static str,
+    pub baseline_per_second: f64,
+    pub ratio: f64,
+    pub peak_rss_mb: f64,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.database_url.is_some() {
+        anyhow::bail!("the PostgreSQL backend is not part of this build yet");
+    }
+    let temp;
+    let dir = match &args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let figures = match args.name {
+        BenchName::Ingest => ingest::run(&dir, args.subjects, args.seed)?,
+    };
+    for f in figures {
+        println!("{}", serde_json::to_string(&f)?);
+    }
+    Ok(())
+}
+
+/// Peak resident set size of this process so far, in MiB (Linux `VmHWM`).
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}

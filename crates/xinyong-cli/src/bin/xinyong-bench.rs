@@ -1,0 +1,16 @@
+//! The `xinyong-bench` binary: one JSON line per figure (CONTRACT.md §5).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = xinyong_cli::bench::BenchArgs::parse();
+    match xinyong_cli::bench::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! `xinyong init`: an empty platform with the default catalog and units.
+
+use std::path::Path;
+
+use serde_json::json;
+use xinyong_domain::catalog::Catalog;
+use xinyong_store::CatalogStore;
+use xinyong_store_sqlite::SqliteStore;
+
+use crate::args::Global;
+use crate::context::{now, print_json};
+use crate::{CmdResult, Failure};
+
+pub fn run(g: &Global, force: bool, catalog: Option<&Path>) -> CmdResult {
+    let catalog = match catalog {
+        Some(path) => super::read_catalog(path)?,
+        None => Catalog::default_catalog().map_err(Failure::failed)?,
+    };
+    let summary = create(g, force, &catalog)?;
+    if g.json {
+        print_json(&json!({
+            "data": g.data.display().to_string(),
+            "catalog_items": summary.items_added + summary.items_versioned,
+            "units": summary.units,
+        }))
+    } else {
+        println!(
+            "platform created in {} — {} catalog items, {} units",
+            g.data.display(),
+            summary.items_added + summary.items_versioned,
+            summary.units
+        );
+        Ok(())
+    }
+}
+
+/// Creates the store and installs the catalog (shared with `demo`).
+pub fn create(g: &Global, force: bool, catalog: &Catalog) -> Result<xinyong_store::InstallSummary, Failure> {
+    if g.database_url.is_some() {
+        return Err(Failure::failed("the PostgreSQL backend is not part of this build yet"));
+    }
+    let store = SqliteStore::create(&g.data, force)?;
+    Ok(store.install_catalog(catalog, now(g)?)?)
+}

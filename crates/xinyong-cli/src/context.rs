@@ -1,0 +1,49 @@
+//! What every command needs: the clock (read here, at the edge, and nowhere else) and the store.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
+use xinyong_store::Store;
+use xinyong_store_sqlite::SqliteStore;
+
+use crate::Failure;
+use crate::args::Global;
+
+/// Asia/Shanghai has no daylight saving time: a fixed +08:00 offset is exact.
+pub fn platform_offset() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
+}
+
+/// The current moment in the platform's zone, or the `--now` override.
+pub fn now(global: &Global) -> Result<DateTime<FixedOffset>, Failure> {
+    match &global.now {
+        Some(s) => DateTime::parse_from_rfc3339(s).map_err(|e| Failure::usage(format!("--now {s:?}: {e}"))),
+        #[allow(clippy::disallowed_methods)]
+        None => Ok(Utc::now().with_timezone(&platform_offset())),
+    }
+}
+
+pub fn today(global: &Global) -> Result<NaiveDate, Failure> {
+    Ok(now(global)?.date_naive())
+}
+
+/// Opens the platform's store.
+pub fn open_store(global: &Global) -> Result<Box<dyn Store>, Failure> {
+    if global.database_url.is_some() {
+        return Err(Failure::failed(
+            "the PostgreSQL backend is not part of this build yet; use the embedded store (--data)",
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(&global.data)?))
+}
+
+/// A new batch id: `b-` + time + random suffix.
+pub fn new_batch_id(now: DateTime<FixedOffset>) -> String {
+    let suffix: u32 = rand::random();
+    format!("b-{}-{suffix:08x}", now.format("%Y%m%d%H%M%S"))
+}
+
+/// Prints a JSON document on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(Failure::failed)?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,433 @@
+//! Batches: the ingest hot path. A batch is one `BEGIN IMMEDIATE … COMMIT` on the writer connection, so
+//! a crash or kill at any point leaves it wholly absent; `synchronous=FULL` makes the commit durable
+//! before the caller reports it.
+//!
+//! Per row: resolve the subject (a bounded in-memory cache in front of an indexed lookup; created on
+//! first sight, every name kept), then look the record up by (item, source key): absent → insert,
+//! same keyed content hash → unchanged, other content → the old version moves to `record_versions`.
+
+use std::collections::HashMap;
+use std::sync::MutexGuard;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use xinyong_domain::ids::Identifier;
+use xinyong_domain::record::{RecordDraft, UpsertOutcome};
+use xinyong_domain::subject::SubjectClaim;
+use xinyong_store::vault::Vault;
+use xinyong_store::{
+    BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, Result, RowIssue, StoreError, WriteOutcome,
+};
+
+use crate::{SqliteStore, db_err, poisoned};
+
+/// Subjects remembered per batch; cleared when full so memory stays bounded.
+const SUBJECT_CACHE_LIMIT: usize = 200_000;
+
+struct SqliteBatch<'a> {
+    conn: MutexGuard<'a, Connection>,
+    vault: &'a Vault,
+    meta: BatchMeta,
+    now: String,
+    subjects: HashMap<String, (i64, String)>,
+    issue_seq: u64,
+    open: bool,
+}
+
+impl BatchStore for SqliteStore {
+    fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>> {
+        let conn = self.writer.lock().map_err(|_| poisoned())?;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        let now = meta.started_at.to_rfc3339();
+        let mut batch =
+            SqliteBatch { conn, vault: &self.vault, meta, now, subjects: HashMap::new(), issue_seq: 0, open: true };
+        batch.insert_batch_row()?;
+        batch.conn.execute_batch("SAVEPOINT rows").map_err(db_err)?;
+        Ok(Box::new(batch))
+    }
+
+    fn batch(&self, id: &str) -> Result<Option<BatchReport>> {
+        self.read(|conn| {
+            let Some(mut report) = read_batch(conn, id)? else { return Ok(None) };
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT kind, row, field, code, message FROM batch_issues WHERE batch_id = ?1 ORDER BY seq",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        RowIssue { row: r.get::<_, i64>(1)? as u64, field: r.get(2)?, code: r.get(3)?, message: r.get(4)? },
+                    ))
+                })
+                .map_err(db_err)?;
+            for row in rows {
+                let (kind, issue) = row.map_err(db_err)?;
+                if kind == "warning" { report.warnings.push(issue) } else { report.errors.push(issue) }
+            }
+            Ok(Some(report))
+        })
+    }
+
+    fn recent_batches(&self, limit: u32) -> Result<Vec<BatchReport>> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT id FROM batches ORDER BY finished_at DESC, id DESC LIMIT ?1")
+                .map_err(db_err)?;
+            let ids: Vec<String> = stmt
+                .query_map([limit], |r| r.get(0))
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db_err)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(b) = read_batch(conn, &id)? {
+                    out.push(b);
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+const BATCH_COLUMNS: &str = "id, unit, item, item_version, status, format, encoding, file_name, rows, accepted, \
+     rejected, created, updated, unchanged, linked, started_at, finished_at";
+
+fn read_batch(conn: &Connection, id: &str) -> Result<Option<BatchReport>> {
+    let sql = format!("SELECT {BATCH_COLUMNS} FROM batches WHERE id = ?1 AND status <> 'open'");
+    let row = conn
+        .query_row(&sql, [id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                [r.get::<_, i64>(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?],
+                r.get::<_, String>(15)?,
+                r.get::<_, String>(16)?,
+            ))
+        })
+        .optional()
+        .map_err(db_err)?;
+    let Some((batch, unit, item, item_version, status, format, encoding, file_name, n, started, finished)) = row
+    else {
+        return Ok(None);
+    };
+    let time = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s).map_err(|e| StoreError::Corrupt(format!("batch time {s:?}: {e}")))
+    };
+    let status = if status == "rejected" { BatchStatus::Rejected } else { BatchStatus::Committed };
+    Ok(Some(BatchReport {
+        batch,
+        unit,
+        item,
+        item_version,
+        status,
+        format,
+        encoding,
+        file_name,
+        rows: n[0] as u64,
+        accepted: n[1] as u64,
+        rejected: n[2] as u64,
+        created: n[3] as u64,
+        updated: n[4] as u64,
+        unchanged: n[5] as u64,
+        linked: n[6] as u64,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        started_at: time(&started)?,
+        finished_at: time(&finished)?,
+    }))
+}
+
+impl SqliteBatch<'_> {
+    /// The batch row is written first (status `open`, invisible to readers until commit) so that issues
+    /// can refer to it.
+    fn insert_batch_row(&mut self) -> Result<()> {
+        let m = &self.meta;
+        self.conn
+            .execute(
+                "INSERT INTO batches (id, unit, item, item_version, status, format, encoding, file_name,
+                    all_or_nothing, rows, accepted, rejected, created, updated, unchanged, linked, started_at, finished_at)
+                 VALUES (?1, ?2, ?3, ?4, 'open', '', '', ?5, ?6, 0, 0, 0, 0, 0, 0, 0, ?7, ?7)",
+                params![m.id, m.unit, m.item, m.item_version, m.file_name, m.all_or_nothing, self.now],
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::Conflict(format!("batch {} exists already", m.id))
+                }
+                other => db_err(other),
+            })?;
+        Ok(())
+    }
+
+    fn finish_batch_row(&mut self, r: &BatchReport) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE batches SET status = ?2, format = ?3, encoding = ?4, rows = ?5, accepted = ?6, rejected = ?7,
+                    created = ?8, updated = ?9, unchanged = ?10, linked = ?11, finished_at = ?12
+                 WHERE id = ?1",
+                params![
+                    r.batch,
+                    r.status.as_str(),
+                    r.format,
+                    r.encoding,
+                    r.rows as i64,
+                    r.accepted as i64,
+                    r.rejected as i64,
+                    r.created as i64,
+                    r.updated as i64,
+                    r.unchanged as i64,
+                    r.linked as i64,
+                    r.finished_at.to_rfc3339()
+                ],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn insert_issues(&mut self, kind: &str, issues: &[RowIssue]) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO batch_issues (batch_id, seq, kind, row, field, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(db_err)?;
+        for issue in issues {
+            self.issue_seq += 1;
+            stmt.execute(params![
+                self.meta.id,
+                self.issue_seq as i64,
+                kind,
+                issue.row as i64,
+                issue.field,
+                issue.code,
+                issue.message
+            ])
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    fn resolve_subject(&mut self, claim: &SubjectClaim) -> Result<i64> {
+        let cache_key = match &claim.id {
+            Identifier::Uscc(u) => format!("u{}", u.as_str()),
+            Identifier::OrgCode(o) => format!("o{}", o.as_str()),
+            Identifier::ResidentId(r) => format!("r{}", r.as_str()),
+        };
+        if let Some((id, name)) = self.subjects.get(&cache_key) {
+            if *name == claim.name {
+                return Ok(*id);
+            }
+        }
+        let found: Option<(i64, String)> = match &claim.id {
+            Identifier::Uscc(u) => self.query_subject("SELECT id, name FROM subjects WHERE uscc = ?1", u.as_str())?,
+            Identifier::OrgCode(o) => self.query_subject(
+                "SELECT id, name FROM subjects WHERE org_code = ?1 ORDER BY id LIMIT 1",
+                o.as_str(),
+            )?,
+            Identifier::ResidentId(r) => {
+                let hash = self.vault.lookup_hash(r.as_str());
+                self.conn
+                    .prepare_cached("SELECT id, name FROM subjects WHERE rid_hash = ?1")
+                    .map_err(db_err)?
+                    .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(db_err)?
+            }
+        };
+        let id = match found {
+            Some((id, name)) if name == claim.name => id,
+            Some((id, _)) => {
+                self.conn
+                    .prepare_cached("UPDATE subjects SET name = ?2, updated_at = ?3 WHERE id = ?1")
+                    .map_err(db_err)?
+                    .execute(params![id, claim.name, self.now])
+                    .map_err(db_err)?;
+                self.add_name(id, &claim.name)?;
+                id
+            }
+            None => self.insert_subject(claim)?,
+        };
+        if self.subjects.len() >= SUBJECT_CACHE_LIMIT {
+            self.subjects.clear();
+        }
+        self.subjects.insert(cache_key, (id, claim.name.clone()));
+        Ok(id)
+    }
+
+    fn query_subject(&self, sql: &str, key: &str) -> Result<Option<(i64, String)>> {
+        self.conn
+            .prepare_cached(sql)
+            .map_err(db_err)?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn insert_subject(&mut self, claim: &SubjectClaim) -> Result<i64> {
+        let (uscc, org_code, rid_hash, rid_enc) = match &claim.id {
+            Identifier::Uscc(u) => (Some(u.as_str()), Some(u.org_code()), None, None),
+            Identifier::OrgCode(o) => (None, Some(o.as_str()), None, None),
+            Identifier::ResidentId(r) => {
+                (None, None, Some(self.vault.lookup_hash(r.as_str())), Some(self.vault.encrypt(r.as_str().as_bytes())?))
+            }
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO subjects (kind, name, uscc, org_code, rid_hash, rid_enc, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )
+            .map_err(db_err)?
+            .execute(params![claim.kind.as_str(), claim.name, uscc, org_code, rid_hash, rid_enc, self.now])
+            .map_err(db_err)?;
+        let id = self.conn.last_insert_rowid();
+        self.add_name(id, &claim.name)?;
+        Ok(id)
+    }
+
+    fn add_name(&self, id: i64, name: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO subject_names (subject_id, name, first_seen) VALUES (?1, ?2, ?3)")
+            .map_err(db_err)?
+            .execute(params![id, name, self.now])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn upsert_record(&mut self, draft: &RecordDraft, subject_id: Option<i64>) -> Result<UpsertOutcome> {
+        let fields = serde_json::to_string(&draft.fields).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let canonical = canonical_content(draft);
+        let hash = self.vault.content_hash(canonical.as_bytes());
+        let existing: Option<(i64, Vec<u8>)> = self
+            .conn
+            .prepare_cached("SELECT id, content_hash FROM records WHERE item = ?1 AND source_key = ?2")
+            .map_err(db_err)?
+            .query_row(params![self.meta.item, draft.source_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db_err)?;
+        if let Some((_, old_hash)) = &existing {
+            if *old_hash == hash {
+                return Ok(UpsertOutcome::Unchanged);
+            }
+        }
+        let secret = if draft.secret_fields.is_empty() {
+            None
+        } else {
+            let json = serde_json::to_string(&draft.secret_fields).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            Some(self.vault.encrypt(json.as_bytes())?)
+        };
+        let date = draft.date.format("%Y-%m-%d").to_string();
+        let end = draft.end_date.map(|d| d.format("%Y-%m-%d").to_string());
+        let m = &self.meta;
+        match existing {
+            None => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, status,
+                            record_date, end_date, fields, secret, content_hash, batch_id, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 1, 'active', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                    )
+                    .map_err(db_err)?
+                    .execute(params![
+                        m.item,
+                        draft.source_key,
+                        subject_id,
+                        m.unit,
+                        m.item_version,
+                        date,
+                        end,
+                        fields,
+                        secret,
+                        hash,
+                        m.id,
+                        self.now
+                    ])
+                    .map_err(db_err)?;
+                Ok(UpsertOutcome::Created)
+            }
+            Some((id, _)) => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO record_versions (record_id, version, fields, secret, content_hash, batch_id, superseded_at)
+                         SELECT id, version, fields, secret, content_hash, batch_id, ?2 FROM records WHERE id = ?1",
+                    )
+                    .map_err(db_err)?
+                    .execute(params![id, self.now])
+                    .map_err(db_err)?;
+                self.conn
+                    .prepare_cached(
+                        "UPDATE records SET subject_id = ?2, unit = ?3, item_version = ?4, version = version + 1,
+                            record_date = ?5, end_date = ?6, fields = ?7, secret = ?8, content_hash = ?9,
+                            batch_id = ?10, updated_at = ?11
+                         WHERE id = ?1",
+                    )
+                    .map_err(db_err)?
+                    .execute(params![id, subject_id, m.unit, m.item_version, date, end, fields, secret, hash, m.id, self.now])
+                    .map_err(db_err)?;
+                Ok(UpsertOutcome::Updated)
+            }
+        }
+    }
+}
+
+/// The content a record's hash covers: every field, personal ones included, in key order.
+fn canonical_content(draft: &RecordDraft) -> String {
+    let mut all: Vec<(&String, &String)> = draft.fields.iter().chain(draft.secret_fields.iter()).collect();
+    all.sort();
+    let mut out = String::with_capacity(256);
+    for (k, v) in all {
+        out.push_str(k);
+        out.push('\u{1f}');
+        out.push_str(v);
+        out.push('\u{1e}');
+    }
+    out
+}
+
+impl BatchWriter for SqliteBatch<'_> {
+    fn write(&mut self, drafts: &[RecordDraft]) -> Result<Vec<WriteOutcome>> {
+        let mut out = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let subject_id = match &draft.subject {
+                Some(claim) => Some(self.resolve_subject(claim)?),
+                None => None,
+            };
+            let outcome = self.upsert_record(draft, subject_id)?;
+            out.push(WriteOutcome { outcome, linked: subject_id.is_some() });
+        }
+        Ok(out)
+    }
+
+    fn record_issues(&mut self, errors: &[RowIssue], warnings: &[RowIssue]) -> Result<()> {
+        self.insert_issues("error", errors)?;
+        self.insert_issues("warning", warnings)
+    }
+
+    fn discard_rows(&mut self) -> Result<()> {
+        self.conn.execute_batch("ROLLBACK TO rows").map_err(db_err)?;
+        self.subjects.clear();
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>, report: &BatchReport) -> Result<()> {
+        self.finish_batch_row(report)?;
+        self.conn.execute_batch("RELEASE rows; COMMIT").map_err(db_err)?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteBatch<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, batch = %self.meta.id, "rolling back an abandoned batch failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The embedded store: one SQLite database in WAL mode inside the data folder, with the vault's keys in
+//! `keys/` beside it. One writer connection (SQLite allows one writer at a time) and a small pool of
+//! readers, so commands and a running server can share the folder.
+//!
+//! Layout of a data folder:
+//! ```text
+//! xinyong-data/
+//!   xinyong.db        the database (+ -wal, -shm while open)
+//!   keys/vault.key    encryption and lookup keys (0600), never inside the database
+//! ```
+//! Durability: `synchronous=FULL`, so a committed batch survives power loss before it is reported.
+
+mod batches;
+mod catalog;
+mod conn;
+mod migrate;
+mod stats;
+mod subjects;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+use xinyong_store::vault::Vault;
+use xinyong_store::{Result, Store, StoreError};
+
+pub use conn::DB_FILE;
+
+/// The embedded store.
+pub struct SqliteStore {
+    dir: PathBuf,
+    vault: Vault,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Creates an empty store in `dir` with new vault keys. With `force`, an existing store there is
+    /// removed first; without it, an existing store is an error.
+    pub fn create(dir: &Path, force: bool) -> Result<SqliteStore> {
+        let db = dir.join(DB_FILE);
+        if db.exists() {
+            if !force {
+                return Err(StoreError::AlreadyInitialised(dir.display().to_string()));
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let p = dir.join(format!("{DB_FILE}{suffix}"));
+                if p.exists() {
+                    std::fs::remove_file(&p)?;
+                }
+            }
+            let keys = dir.join("keys");
+            if keys.exists() {
+                std::fs::remove_dir_all(&keys)?;
+            }
+        }
+        std::fs::create_dir_all(dir)?;
+        let vault = Vault::create(&dir.join("keys"))?;
+        SqliteStore::open_with(dir, vault)
+    }
+
+    /// Opens an existing store.
+    pub fn open(dir: &Path) -> Result<SqliteStore> {
+        if !dir.join(DB_FILE).exists() {
+            return Err(StoreError::NotInitialised(dir.display().to_string()));
+        }
+        let vault = Vault::open(&dir.join("keys"))?;
+        SqliteStore::open_with(dir, vault)
+    }
+
+    fn open_with(dir: &Path, vault: Vault) -> Result<SqliteStore> {
+        let mut writer = conn::open_writer(&dir.join(DB_FILE))?;
+        migrate::migrate(&mut writer)?;
+        Ok(SqliteStore { dir: dir.to_path_buf(), vault, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs `f` on a pooled read connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().map_err(|_| poisoned())?.pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => conn::open_reader(&self.dir.join(DB_FILE))?,
+        };
+        let out = f(&conn);
+        if let Ok(mut pool) = self.readers.lock() {
+            if pool.len() < 8 {
+                pool.push(conn);
+            }
+        }
+        out
+    }
+
+    /// Runs `f` on the writer connection.
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut guard = self.writer.lock().map_err(|_| poisoned())?;
+        f(&mut guard)
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Backend("a store lock was poisoned by a panic".into())
+}
+
+/// Maps a driver error; SQLite messages carry no row content.
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}

@@ -1,0 +1,36 @@
+//! Schema migrations: numbered SQL files in `migrations/`, applied in order, each in its own transaction,
+//! recorded in `schema_migrations`. A database newer than this binary is refused rather than guessed at.
+
+use rusqlite::Connection;
+use xinyong_store::{Result, StoreError};
+
+use crate::db_err;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .map_err(db_err)?;
+    let current: i64 = conn
+        .query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0))
+        .map_err(db_err)?;
+    let newest = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);
+    if current > newest {
+        return Err(StoreError::Invalid(format!(
+            "the database has schema version {current}, newer than this program knows ({newest}); upgrade xinyong"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute_batch(sql).map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))",
+            [version],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+    }
+    Ok(())
+}

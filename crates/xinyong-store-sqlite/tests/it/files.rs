@@ -1,0 +1,64 @@
+//! Properties of the data folder itself.
+
+use xinyong_store::conformance::{draft, install_default, load, person};
+use xinyong_store_sqlite::{DB_FILE, SqliteStore};
+
+#[test]
+fn no_resident_id_appears_in_clear_in_any_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = SqliteStore::create(&data, false).unwrap();
+    install_default(&store).unwrap();
+    let p = person(11, "王五");
+    load(&store, "b-1", 6, &[draft(2, "k", Some(p.clone()), "警告")]).unwrap();
+    drop(store);
+    let id = p.id.as_str().as_bytes().to_vec();
+    for name in [DB_FILE.to_owned(), format!("{DB_FILE}-wal")] {
+        let path = data.join(&name);
+        if let Ok(bytes) = std::fs::read(&path) {
+            assert!(!bytes.windows(id.len()).any(|w| w == id.as_slice()), "{name} holds a resident id in clear");
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_vault_key_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    SqliteStore::create(&data, false).unwrap();
+    let mode = std::fs::metadata(data.join("keys/vault.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let dir_mode = std::fs::metadata(data.join("keys")).unwrap().permissions().mode();
+    assert_eq!(dir_mode & 0o077, 0);
+}
+
+#[test]
+fn a_second_init_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    SqliteStore::create(&data, false).unwrap();
+    assert!(SqliteStore::create(&data, false).is_err());
+    assert!(SqliteStore::create(&data, true).is_ok());
+}
+
+#[test]
+fn opening_a_missing_platform_says_to_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = SqliteStore::open(&dir.path().join("nothing")).unwrap_err();
+    assert!(e.to_string().contains("xinyong init"), "{e}");
+}
+
+#[test]
+fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = SqliteStore::create(&data, false).unwrap();
+    install_default(&store).unwrap();
+    load(&store, "b-1", 6, &[draft(2, "k", Some(person(12, "赵六")), "警告")]).unwrap();
+    drop(store);
+    let store = SqliteStore::open(&data).unwrap();
+    use xinyong_store::SubjectStore;
+    assert_eq!(store.subject_count().unwrap(), 1);
+}

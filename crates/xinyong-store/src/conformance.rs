@@ -1,0 +1,296 @@
+//! The conformance suite: behaviour every backend must show, written once against the traits.
+//! Each backend's integration tests call every function here with a fresh, empty store (see
+//! [`run_all!`](crate::run_conformance)); PostgreSQL runs it when `XINYONG_TEST_PG` is set.
+//!
+//! The functions return `Result<(), String>` with a message naming the broken rule, so they need no
+//! panicking helpers in library code.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use xinyong_domain::catalog::{Catalog, UnitDef};
+use xinyong_domain::ids::{Identifier, ResidentId, Uscc};
+use xinyong_domain::record::{RecordDraft, UpsertOutcome};
+use xinyong_domain::subject::{SubjectClaim, SubjectKind};
+
+use crate::{BatchMeta, BatchReport, BatchStatus, RowIssue, Store, SubjectKey};
+
+pub type Check = Result<(), String>;
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+fn at(day: u32) -> DateTime<FixedOffset> {
+    let text = format!("2026-05-{day:02}T10:00:00+08:00");
+    DateTime::parse_from_rfc3339(&text).unwrap_or_default()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// A store with the default catalog installed.
+pub fn install_default(store: &dyn Store) -> Result<Catalog, String> {
+    let catalog = Catalog::default_catalog().map_err(err)?;
+    store.install_catalog(&catalog, at(1)).map_err(err)?;
+    Ok(catalog)
+}
+
+/// A legal person with a generated, valid USCC.
+pub fn company(n: u32) -> SubjectClaim {
+    // An organisation check is a digit or X, both in the USCC alphabet, so completion cannot fail;
+    // the published code is only a type-level fallback.
+    let code = xinyong_domain::ids::complete_uscc(&format!("91310115MA1{n:05}"))
+        .unwrap_or_else(|| "91310000631696382C".to_owned());
+    let id = match Uscc::parse(&code) {
+        Ok(u) => Identifier::Uscc(u),
+        Err(_) => std::process::abort(),
+    };
+    SubjectClaim { kind: SubjectKind::LegalPerson, id, name: format!("上海测试{n}有限公司") }
+}
+
+/// A natural person with a generated, valid resident ID.
+pub fn person(seq: u32, name: &str) -> SubjectClaim {
+    let first17 = format!("310115199001{:02}{:03}", 1 + seq % 28, seq % 1000);
+    let id = xinyong_domain::ids::complete_resident_id(&first17).unwrap_or_default();
+    let rid = match ResidentId::parse(&id, date(2026, 1, 1)) {
+        Ok(r) => r,
+        Err(_) => std::process::abort(),
+    };
+    SubjectClaim { kind: SubjectKind::NaturalPerson, id: Identifier::ResidentId(rid), name: name.to_owned() }
+}
+
+pub fn draft(row: u64, key: &str, subject: Option<SubjectClaim>, content: &str) -> RecordDraft {
+    let mut fields = BTreeMap::new();
+    fields.insert("decision_number".to_owned(), key.to_owned());
+    fields.insert("penalty_content".to_owned(), content.to_owned());
+    let mut secret = BTreeMap::new();
+    if let Some(SubjectClaim { id: Identifier::ResidentId(r), .. }) = &subject {
+        secret.insert("id_number".to_owned(), r.as_str().to_owned());
+    }
+    RecordDraft { row, source_key: key.to_owned(), date: date(2026, 5, 6), end_date: None, subject, fields, secret_fields: secret }
+}
+
+fn meta(id: &str, day: u32) -> BatchMeta {
+    BatchMeta {
+        id: id.to_owned(),
+        unit: "sh_amr".to_owned(),
+        item: "admin_penalty".to_owned(),
+        item_version: 1,
+        file_name: Some("test.csv".to_owned()),
+        all_or_nothing: false,
+        started_at: at(day),
+    }
+}
+
+fn report(id: &str, day: u32, rows: u64, counts: [u64; 4], errors: Vec<RowIssue>) -> BatchReport {
+    let [created, updated, unchanged, linked] = counts;
+    BatchReport {
+        batch: id.to_owned(),
+        unit: "sh_amr".to_owned(),
+        item: "admin_penalty".to_owned(),
+        item_version: 1,
+        status: BatchStatus::Committed,
+        format: "csv".to_owned(),
+        encoding: "utf-8".to_owned(),
+        file_name: Some("test.csv".to_owned()),
+        rows,
+        accepted: created + updated + unchanged,
+        rejected: errors.len() as u64,
+        created,
+        updated,
+        unchanged,
+        linked,
+        errors,
+        warnings: Vec::new(),
+        started_at: at(day),
+        finished_at: at(day),
+    }
+}
+
+/// Loads drafts as one committed batch; returns the outcomes.
+pub fn load(store: &dyn Store, id: &str, day: u32, drafts: &[RecordDraft]) -> Result<Vec<UpsertOutcome>, String> {
+    let mut w = store.begin_batch(meta(id, day)).map_err(err)?;
+    let outcomes = w.write(drafts).map_err(err)?;
+    let count = |o: UpsertOutcome| outcomes.iter().filter(|x| x.outcome == o).count() as u64;
+    let linked = outcomes.iter().filter(|x| x.linked).count() as u64;
+    let counts = [count(UpsertOutcome::Created), count(UpsertOutcome::Updated), count(UpsertOutcome::Unchanged), linked];
+    w.commit(&report(id, day, drafts.len() as u64, counts, Vec::new())).map_err(err)?;
+    Ok(outcomes.into_iter().map(|o| o.outcome).collect())
+}
+
+pub fn the_catalog_round_trips_and_versions_changed_items(store: &dyn Store) -> Check {
+    let catalog = install_default(store)?;
+    let loaded = store.load_catalog().map_err(err)?;
+    ensure!(loaded.items().len() == catalog.items().len(), "catalog items lost");
+    ensure!(loaded.item("admin_penalty").map(|i| i.version) == Some(1), "first version is 1");
+    ensure!(loaded.units.iter().any(|u| u.code == "sh_court"), "units stored");
+    let again = store.install_catalog(&catalog, at(2)).map_err(err)?;
+    ensure!(again.items_added == 0 && again.items_versioned == 0, "an unchanged catalog makes no versions: {again:?}");
+    let mut items: Vec<_> = catalog.items().to_vec();
+    if let Some(p) = items.iter_mut().find(|i| i.code == "admin_penalty") {
+        p.name = "行政处罚信息".to_owned();
+    }
+    let changed = Catalog::from_items(catalog.version, catalog.units.clone(), items).map_err(err)?;
+    let summary = store.install_catalog(&changed, at(3)).map_err(err)?;
+    ensure!(summary.items_versioned == 1, "a changed item gets a new version: {summary:?}");
+    let loaded = store.load_catalog().map_err(err)?;
+    ensure!(loaded.item("admin_penalty").map(|i| i.version) == Some(2), "newest version is current");
+    Ok(())
+}
+
+pub fn units_can_be_added_and_must_supply_known_items(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let unit = UnitDef { code: "pd_amr".into(), name: "浦东新区市场监管局".into(), supplies: vec!["admin_penalty".into()] };
+    store.put_unit(&unit, at(2)).map_err(err)?;
+    let loaded = store.load_catalog().map_err(err)?;
+    ensure!(loaded.units.iter().any(|u| u.code == "pd_amr" && u.supplies == ["admin_penalty"]), "unit stored");
+    let bad = UnitDef { code: "x".into(), name: "x".into(), supplies: vec!["ghost".into()] };
+    ensure!(store.put_unit(&bad, at(2)).is_err(), "an unknown item is refused");
+    Ok(())
+}
+
+pub fn rows_are_created_then_unchanged_then_updated_with_history(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let first = load(store, "b-1", 6, &[draft(2, "沪罚〔2026〕1号", Some(company(1)), "罚款1万元")])?;
+    ensure!(first == [UpsertOutcome::Created], "first load creates: {first:?}");
+    let same = load(store, "b-2", 7, &[draft(2, "沪罚〔2026〕1号", Some(company(1)), "罚款1万元")])?;
+    ensure!(same == [UpsertOutcome::Unchanged], "identical content is unchanged: {same:?}");
+    let changed = load(store, "b-3", 8, &[draft(2, "沪罚〔2026〕1号", Some(company(1)), "罚款2万元")])?;
+    ensure!(changed == [UpsertOutcome::Updated], "other content updates: {changed:?}");
+    let subject = store.find_subject(&SubjectKey::Identifier(company(1).id)).map_err(err)?.ok_or("subject linked")?;
+    let records = store.records_of(subject.id).map_err(err)?;
+    ensure!(records.len() == 1, "one record, not two: {}", records.len());
+    let r = &records[0];
+    ensure!(r.version == 2 && r.fields.get("penalty_content").map(String::as_str) == Some("罚款2万元"), "current is v2");
+    ensure!(r.batch == "b-3", "current version names its batch");
+    let history = store.record_history(r.id).map_err(err)?;
+    ensure!(history.len() == 1 && history[0].version == 1, "v1 kept in history: {history:?}");
+    ensure!(history[0].fields.get("penalty_content").map(String::as_str) == Some("罚款1万元"), "v1 content kept");
+    Ok(())
+}
+
+pub fn subjects_are_created_once_and_keep_every_name(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let mut renamed = company(2);
+    renamed.name = "上海改名后有限公司".to_owned();
+    load(store, "b-1", 6, &[draft(2, "k1", Some(company(2)), "a"), draft(3, "k2", Some(renamed), "b")])?;
+    ensure!(store.subject_count().map_err(err)? == 1, "one subject for one USCC");
+    let s = store.find_subject(&SubjectKey::Identifier(company(2).id)).map_err(err)?.ok_or("found")?;
+    ensure!(s.name == "上海改名后有限公司", "latest name is the name: {}", s.name);
+    ensure!(s.names.len() == 2, "both names kept: {:?}", s.names);
+    ensure!(s.kind == SubjectKind::LegalPerson, "kind kept");
+    ensure!(store.find_subject(&SubjectKey::Id(s.id)).map_err(err)?.is_some(), "found by id");
+    Ok(())
+}
+
+pub fn resident_ids_are_found_by_keyed_hash_and_decrypted(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let p = person(7, "张三");
+    load(store, "b-1", 6, &[draft(2, "k-person", Some(p.clone()), "警告")])?;
+    let s = store.find_subject(&SubjectKey::Identifier(p.id.clone())).map_err(err)?.ok_or("person found")?;
+    let Identifier::ResidentId(rid) = &p.id else { return Err("claim is a resident id".into()) };
+    ensure!(s.resident_id.as_ref() == Some(rid), "resident id decrypts to the original");
+    ensure!(s.uscc.is_none(), "a person has no uscc");
+    let records = store.records_of(s.id).map_err(err)?;
+    ensure!(records[0].fields.get("id_number") == Some(&rid.as_str().to_owned()), "masked field decrypts");
+    let other = person(8, "李四");
+    ensure!(store.find_subject(&SubjectKey::Identifier(other.id)).map_err(err)?.is_none(), "another id is not found");
+    Ok(())
+}
+
+pub fn an_unlinked_row_is_stored_without_a_subject(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let mut w = store.begin_batch(meta("b-1", 6)).map_err(err)?;
+    let out = w.write(&[draft(2, "k-passport", None, "警告")]).map_err(err)?;
+    ensure!(out.len() == 1 && !out[0].linked && out[0].outcome == UpsertOutcome::Created, "stored unlinked: {out:?}");
+    w.commit(&report("b-1", 6, 1, [1, 0, 0, 0], Vec::new())).map_err(err)?;
+    ensure!(store.subject_count().map_err(err)? == 0, "no subject created");
+    Ok(())
+}
+
+pub fn a_dropped_batch_leaves_nothing(store: &dyn Store) -> Check {
+    install_default(store)?;
+    {
+        let mut w = store.begin_batch(meta("b-gone", 6)).map_err(err)?;
+        w.write(&[draft(2, "k-gone", Some(company(3)), "x")]).map_err(err)?;
+        // dropped without commit
+    }
+    ensure!(store.subject_count().map_err(err)? == 0, "no subject survives a dropped batch");
+    ensure!(store.batch("b-gone").map_err(err)?.is_none(), "no batch survives a dropped batch");
+    load(store, "b-after", 7, &[draft(2, "k-after", Some(company(4)), "y")])?;
+    ensure!(store.subject_count().map_err(err)? == 1, "the store works after a rollback");
+    Ok(())
+}
+
+pub fn discarded_rows_keep_the_issues_and_the_rejected_batch(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let mut w = store.begin_batch(meta("b-aon", 6)).map_err(err)?;
+    w.write(&[draft(2, "k-aon", Some(company(5)), "x")]).map_err(err)?;
+    let issue = RowIssue { row: 3, field: Some("统一社会信用代码".into()), code: "bad_check_digit".into(), message: "m".into() };
+    w.discard_rows().map_err(err)?;
+    w.record_issues(std::slice::from_ref(&issue), &[]).map_err(err)?;
+    let mut r = report("b-aon", 6, 2, [0, 0, 0, 0], vec![issue.clone()]);
+    r.status = BatchStatus::Rejected;
+    w.commit(&r).map_err(err)?;
+    ensure!(store.subject_count().map_err(err)? == 0, "rows of a rejected batch are gone");
+    let b = store.batch("b-aon").map_err(err)?.ok_or("rejected batch is recorded")?;
+    ensure!(b.status == BatchStatus::Rejected && b.errors == [issue], "with its errors: {b:?}");
+    Ok(())
+}
+
+pub fn batches_report_what_they_did_and_stats_add_up(store: &dyn Store) -> Check {
+    install_default(store)?;
+    load(store, "b-1", 6, &[draft(2, "k1", Some(company(6)), "a"), draft(3, "k2", None, "b")])?;
+    let b = store.batch("b-1").map_err(err)?.ok_or("batch found")?;
+    ensure!(b.rows == 2 && b.accepted == 2 && b.created == 2 && b.linked == 1, "batch counts: {b:?}");
+    ensure!(store.recent_batches(10).map_err(err)?.len() == 1, "listed");
+    let stats = store.collection_stats().map_err(err)?;
+    ensure!(stats.records == 2 && stats.subjects == 1 && stats.batches == 1, "stats totals: {stats:?}");
+    let unit = stats.by_unit.iter().find(|u| u.unit == "sh_amr").ok_or("unit row")?;
+    ensure!((unit.link_rate - 0.5).abs() < 1e-9, "link rate 1 of 2: {}", unit.link_rate);
+    ensure!(
+        stats.by_category_month.iter().any(|c| c.category == "supervision" && c.month == "2026-05" && c.accepted == 2),
+        "category by month: {:?}",
+        stats.by_category_month
+    );
+    Ok(())
+}
+
+/// Runs every conformance check against stores made by `fresh`.
+#[macro_export]
+macro_rules! run_conformance {
+    ($fresh:expr) => {
+        $crate::run_conformance!(@each $fresh;
+            the_catalog_round_trips_and_versions_changed_items,
+            units_can_be_added_and_must_supply_known_items,
+            rows_are_created_then_unchanged_then_updated_with_history,
+            subjects_are_created_once_and_keep_every_name,
+            resident_ids_are_found_by_keyed_hash_and_decrypted,
+            an_unlinked_row_is_stored_without_a_subject,
+            a_dropped_batch_leaves_nothing,
+            discarded_rows_keep_the_issues_and_the_rejected_batch,
+            batches_report_what_they_did_and_stats_add_up
+        );
+    };
+    (@each $fresh:expr; $($name:ident),+) => {
+        $(
+            #[test]
+            fn $name() {
+                let (store, _guard) = $fresh();
+                if let Err(message) = $crate::conformance::$name(&*store) {
+                    panic!("{}: {message}", stringify!($name));
+                }
+            }
+        )+
+    };
+}

@@ -1,0 +1,87 @@
+//! The storage interface of xinyong. Everything above the store (ingest, server, CLI) talks to these
+//! traits and never learns which backend runs: SQLite (embedded, default) or PostgreSQL.
+//!
+//! Small traits per aggregate, one [`Store`] that is all of them. Writes of a batch go through a
+//! [`BatchWriter`], which is one transaction: dropped without [`BatchWriter::commit`], nothing of the
+//! batch remains. Personal data passes through the [`vault::Vault`]: resident IDs and masked fields are
+//! encrypted before they reach a backend, and resident IDs are found by a keyed hash.
+
+pub mod conformance;
+pub mod error;
+pub mod types;
+pub mod vault;
+
+pub use error::{Result, StoreError};
+pub use types::*;
+
+use xinyong_domain::catalog::{Catalog, UnitDef};
+use xinyong_domain::record::{RecordDraft, UpsertOutcome};
+
+/// The catalog and the units.
+pub trait CatalogStore {
+    /// The current catalog: the newest version of every item, and the units with what they supply.
+    fn load_catalog(&self) -> Result<Catalog>;
+
+    /// Installs a catalog: every item whose definition changed gets a new version (records keep the
+    /// version they were filed under); units are added or their names and supplies updated.
+    fn install_catalog(&self, catalog: &Catalog, now: Timestamp) -> Result<InstallSummary>;
+
+    /// Registers a unit, or updates its name and the items it supplies.
+    fn put_unit(&self, unit: &UnitDef, now: Timestamp) -> Result<()>;
+}
+
+/// Batches of ingestion.
+pub trait BatchStore {
+    /// Opens the transaction of one batch.
+    fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>>;
+
+    /// A batch and its errors.
+    fn batch(&self, id: &str) -> Result<Option<BatchReport>>;
+
+    /// The newest batches first, without their errors.
+    fn recent_batches(&self, limit: u32) -> Result<Vec<BatchReport>>;
+}
+
+/// One batch being written: one transaction. Dropping it without `commit` rolls everything back.
+pub trait BatchWriter {
+    /// Links and upserts validated rows, in order; returns what happened to each.
+    fn write(&mut self, drafts: &[RecordDraft]) -> Result<Vec<WriteOutcome>>;
+
+    /// Records problems with rows or the header (kept in full; the report may show only the first ones).
+    fn record_issues(&mut self, errors: &[RowIssue], warnings: &[RowIssue]) -> Result<()>;
+
+    /// Forgets every row written so far but keeps the recorded issues (all-or-nothing with a bad row).
+    /// Rows written afterwards are stored again, so callers stop writing after this.
+    fn discard_rows(&mut self) -> Result<()>;
+
+    /// Commits the batch durably with its summary; only then may it be reported.
+    fn commit(self: Box<Self>, report: &BatchReport) -> Result<()>;
+}
+
+/// What writing one row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOutcome {
+    pub outcome: UpsertOutcome,
+    pub linked: bool,
+}
+
+/// Subjects and their records.
+pub trait SubjectStore {
+    fn find_subject(&self, key: &SubjectKey) -> Result<Option<Subject>>;
+    fn records_of(&self, subject_id: i64) -> Result<Vec<Record>>;
+    fn record(&self, id: i64) -> Result<Option<Record>>;
+    /// Superseded versions of a record, oldest first (the current version is the record itself).
+    fn record_history(&self, id: i64) -> Result<Vec<RecordVersion>>;
+    fn subject_count(&self) -> Result<u64>;
+}
+
+/// Figures of the operating report.
+pub trait StatsStore {
+    fn collection_stats(&self) -> Result<CollectionStats>;
+}
+
+/// A whole store.
+pub trait Store: CatalogStore + BatchStore + SubjectStore + StatsStore + Send + Sync {
+    /// Which backend this is (`sqlite`, `postgres`), for logs and `/healthz`.
+    fn backend(&self) -> &'static str;
+}
