@@ -423,7 +423,9 @@ mod tests {
     #[test]
     fn the_default_catalog_loads_and_has_the_stable_codes() {
         let c = catalog();
-        for code in ["admin_license", "admin_penalty", "legal_person_registration", "list_dishonest_debtor", "list_tax_a"] {
+        for code in
+            ["admin_license", "admin_penalty", "legal_person_registration", "list_dishonest_debtor", "list_tax_a"]
+        {
             assert!(c.item(code).is_some(), "{code}");
         }
         assert_eq!(c.lists().count(), 8);
@@ -435,7 +437,8 @@ mod tests {
         let c = catalog();
         let p = c.item("admin_penalty").unwrap_or_else(|| panic!("no admin_penalty"));
         let labels: Vec<&str> = p.fields.iter().map(|f| f.label.as_str()).collect();
-        for l in ["行政相对人名称", "行政处罚决定书文号", "处罚决定日期", "罚款金额(万元)", "处罚机关统一社会信用代码"] {
+        for l in ["行政相对人名称", "行政处罚决定书文号", "处罚决定日期", "罚款金额(万元)", "处罚机关统一社会信用代码"]
+        {
             assert!(labels.contains(&l), "{l}");
         }
         assert!(p.field("decision_number").is_some_and(|f| f.aliases.iter().any(|a| a == "CF_WSH")));
@@ -460,7 +463,8 @@ mod tests {
 
     #[test]
     fn a_unit_supplying_an_unknown_item_is_rejected() {
-        let text = DEFAULT_CATALOG_TOML.replacen("\"admin_license\", \"admin_penalty\", \"list_tax_a\"", "\"ghost\"", 1);
+        let text =
+            DEFAULT_CATALOG_TOML.replacen("\"admin_license\", \"admin_penalty\", \"list_tax_a\"", "\"ghost\"", 1);
         assert!(matches!(Catalog::from_toml(&text), Err(CatalogError::Unit { .. })));
     }
 }

@@ -2,7 +2,9 @@
 //! field values, records, subjects and masking. Everything here is pure: time is passed in, nothing
 //! reads a clock, a file or a socket.
 
+pub mod access;
 pub mod catalog;
+pub mod disclosure;
 pub mod ids;
 pub mod masking;
 pub mod record;

@@ -22,11 +22,7 @@ pub fn mask_name(name: &str) -> String {
 /// shorter values keep only their last character.
 pub fn mask_personal_value(value: &str) -> String {
     let n = value.chars().count();
-    if n >= 8 {
-        mask_resident_id(value)
-    } else {
-        mask_name(value)
-    }
+    if n >= 8 { mask_resident_id(value) } else { mask_name(value) }
 }
 
 #[cfg(test)]

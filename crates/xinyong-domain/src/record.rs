@@ -50,6 +50,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use crate::catalog::Severity;
 use crate::subject::SubjectClaim;
 
 /// A validated row, ready to be written: what the store needs to link and upsert it.
@@ -63,6 +64,12 @@ pub struct RecordDraft {
     pub date: NaiveDate,
     /// The item's end field, when it has one and the row fills it.
     pub end_date: Option<NaiveDate>,
+    /// Dishonesty severity: the row's `失信严重程度` when given, else the item's.
+    pub severity: Severity,
+    /// Whether the record may be shown publicly at all (e.g. a regime may not publish minor penalties).
+    pub published: bool,
+    /// Publication ends at the start of this day (window maximum, or a list entry's end); `None`: no limit.
+    pub public_until: Option<NaiveDate>,
     /// The subject this row is about; `None` when the row is valid but carries no identifier we link
     /// by (e.g. a passport number): it is stored unlinked and lowers the unit's link rate.
     pub subject: Option<SubjectClaim>,

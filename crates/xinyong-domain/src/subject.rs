@@ -27,7 +27,9 @@ impl SubjectKind {
 
     pub fn parse(s: &str) -> Option<SubjectKind> {
         match s {
-            "legal_person" | "法人及非法人组织" | "法人" | "非法人组织" => Some(SubjectKind::LegalPerson),
+            "legal_person" | "法人及非法人组织" | "法人" | "非法人组织" => {
+                Some(SubjectKind::LegalPerson)
+            }
             "individual_business" | "个体工商户" => Some(SubjectKind::IndividualBusiness),
             "natural_person" | "自然人" => Some(SubjectKind::NaturalPerson),
             _ => None,

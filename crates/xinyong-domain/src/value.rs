@@ -51,6 +51,9 @@ impl ValueError {
 
 /// Full-width ASCII → half-width, ideographic space → space, trimmed. Chinese text is otherwise kept.
 pub fn normalize_text(s: &str) -> String {
+    if !s.chars().any(|c| matches!(c, '\u{FF01}'..='\u{FF5E}' | '\u{3000}')) {
+        return s.trim().to_owned();
+    }
     let mapped: String = s
         .chars()
         .map(|c| match c {
@@ -73,7 +76,7 @@ pub fn parse_cell(field: &Field, cell: &Cell, today: NaiveDate) -> Result<Option
     }
     let value = match field.field_type {
         FieldType::Text => parse_text(cell)?,
-        FieldType::Date => parse_date_cell(cell)?.format("%Y-%m-%d").to_string(),
+        FieldType::Date => parse_date_cell(cell)?.to_string(),
         FieldType::Integer => parse_integer(cell)?,
         FieldType::Decimal => parse_decimal(cell)?,
         FieldType::Enum => parse_enum(field, cell)?,
@@ -93,15 +96,16 @@ fn cell_text(cell: &Cell) -> String {
 }
 
 fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        let s = format!("{n}");
-        s
-    }
+    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
 }
 
 fn parse_text(cell: &Cell) -> Result<String, ValueError> {
+    if let Cell::Number(n) = cell {
+        // No text field holds a 16-digit float: it was an identifier whose digits the spreadsheet lost.
+        if n.abs() >= 1e15 {
+            return Err(ValueError::from_id(IdError::MangledNumber));
+        }
+    }
     let s = cell_text(cell);
     if s.chars().count() > MAX_TEXT_CHARS {
         return Err(ValueError::new("too_long", format!("text longer than {MAX_TEXT_CHARS} characters")));
@@ -130,7 +134,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, ValueError> {
     let s = s.trim();
     // Drop a time part: "2018-04-27 00:00:00", "2018-04-27T08:00:00+08:00".
     let date_part = s.split([' ', 'T']).next().unwrap_or(s);
-    let cleaned = date_part.replace('年', "-").replace('月', "-").replace('日', "");
+    let cleaned = date_part.replace(['年', '月'], "-").replace('日', "");
     let (y, m, d) = if date_part.len() == 8 && date_part.bytes().all(|b| b.is_ascii_digit()) {
         (&date_part[..4], &date_part[4..6], &date_part[6..8])
     } else {
@@ -144,8 +148,12 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, ValueError> {
     if !(y.len() == 4 && all_digits(y) && all_digits(m) && m.len() <= 2 && all_digits(d) && d.len() <= 2) {
         return Err(bad());
     }
-    let date = NaiveDate::from_ymd_opt(y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?)
-        .ok_or_else(bad)?;
+    let date = NaiveDate::from_ymd_opt(
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    )
+    .ok_or_else(bad)?;
     if !(1900..=2200).contains(&date.year()) {
         return Err(bad());
     }
@@ -205,10 +213,7 @@ fn parse_enum(field: &Field, cell: &Cell) -> Result<String, ValueError> {
     };
     for p in &parts {
         if !field.values.iter().any(|v| v == p) {
-            return Err(ValueError::new(
-                "bad_enum",
-                format!("{p:?} is not one of {}", field.values.join("/")),
-            ));
+            return Err(ValueError::new("bad_enum", format!("{p:?} is not one of {}", field.values.join("/"))));
         }
     }
     Ok(parts.join(";"))

@@ -48,6 +48,9 @@ pub struct HeaderMap {
     unknown: Vec<(usize, String)>,
     lookup: HashMap<String, usize>,
     generation_lookup: HashMap<String, usize>,
+    /// JSON lines may spell a field differently on different lines (key on one, label on another), so
+    /// two columns may share a field; a row that fills both with different values is a row error.
+    shared_columns: bool,
 }
 
 impl HeaderMap {
@@ -71,7 +74,14 @@ impl HeaderMap {
                     .collect()
             })
             .unwrap_or_default();
-        let mut map = HeaderMap { columns: Vec::new(), generation, unknown: Vec::new(), lookup, generation_lookup };
+        let mut map = HeaderMap {
+            columns: Vec::new(),
+            generation,
+            unknown: Vec::new(),
+            lookup,
+            generation_lookup,
+            shared_columns: !require_all,
+        };
         map.extend(item, headers)?;
         if map.columns.iter().all(Option::is_none) && !headers.is_empty() {
             return Err(HeaderError::NothingMatches);
@@ -100,7 +110,9 @@ impl HeaderMap {
     pub fn extend(&mut self, item: &CatalogItem, headers: &[String]) -> Result<(), HeaderError> {
         for (col, header) in headers.iter().enumerate().skip(self.columns.len()) {
             let field = self.match_header(header);
-            if let Some(f) = field {
+            if let Some(f) = field
+                && !self.shared_columns
+            {
                 if let Some(other) = self.columns.iter().position(|c| *c == Some(f)) {
                     return Err(HeaderError::Duplicate {
                         first: headers.get(other).cloned().unwrap_or_default(),
@@ -108,7 +120,7 @@ impl HeaderMap {
                         label: item.fields[f].label.clone(),
                     });
                 }
-            } else {
+            } else if field.is_none() {
                 self.unknown.push((col, header.clone()));
             }
             self.columns.push(field);
@@ -190,7 +202,12 @@ mod tests {
     fn the_2015_generation_maps_code_2_to_the_organisation_code() {
         let item = penalty();
         let mut h = headers(&["行政处罚决定书文号", "处罚名称", "处罚类别1", "处罚事由", "处罚结果", "行政相对人名称"]);
-        h.extend(headers(&["行政相对人代码_2(组织机构代码)", "行政相对人代码_5(居民身份证号)", "处罚决定日期", "处罚机关"]));
+        h.extend(headers(&[
+            "行政相对人代码_2(组织机构代码)",
+            "行政相对人代码_5(居民身份证号)",
+            "处罚决定日期",
+            "处罚机关",
+        ]));
         let map = HeaderMap::build(&item, &h, true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(map.generation(&item).map(|g| g.name.as_str()), Some("2015"));
         assert_eq!(key_of(&item, &map, 6).as_deref(), Some("org_code"));

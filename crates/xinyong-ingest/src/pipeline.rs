@@ -11,8 +11,10 @@ use std::sync::mpsc;
 
 use chrono::NaiveDate;
 use xinyong_domain::catalog::Catalog;
-use xinyong_domain::record::{RecordDraft, UpsertOutcome};
-use xinyong_store::{BatchMeta, BatchReport, BatchStatus, RowIssue, Store, StoreError, Timestamp};
+use xinyong_domain::disclosure::Regimes;
+use xinyong_domain::record::UpsertOutcome;
+use xinyong_store::vault::Vault;
+use xinyong_store::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, RowIssue, Store, StoreError, Timestamp};
 
 use crate::header::{HeaderError, HeaderMap};
 use crate::reader::{FileError, Format, RowReader};
@@ -61,7 +63,7 @@ impl From<HeaderError> for IngestError {
 }
 
 enum Message {
-    Chunk { drafts: Vec<RecordDraft>, errors: Vec<RowIssue>, warnings: Vec<RowIssue>, rows: u64, bad_rows: u64 },
+    Chunk { drafts: Vec<PreparedRecord>, errors: Vec<RowIssue>, warnings: Vec<RowIssue>, rows: u64, bad_rows: u64 },
     Broken(IngestError),
 }
 
@@ -92,7 +94,8 @@ pub fn ingest(
     let require_all = req.format != Format::Jsonl;
     let map = HeaderMap::build(item, reader.headers(), require_all)?;
     let encoding = reader.encoding().as_str().to_owned();
-    let validator = Validator::new(item, req.today);
+    let regimes = Regimes::default_regimes().map_err(|e| IngestError::Refused(e.to_string()))?;
+    let validator = Validator::new(item, req.today, &regimes);
 
     let mut writer = store.begin_batch(BatchMeta {
         id: req.batch_id.clone(),
@@ -129,11 +132,14 @@ pub fn ingest(
 
     std::thread::scope(|scope| -> Result<(), IngestError> {
         let (tx, rx) = mpsc::sync_channel::<Message>(4);
-        scope.spawn(move || read_and_validate(&mut *reader, map, &validator, tx));
+        let vault = store.vault();
+        scope.spawn(move || read_and_validate(&mut *reader, map, &validator, vault, tx));
         for message in rx {
             let (drafts, errors, warnings, rows, bad_rows) = match message {
                 Message::Broken(e) => return Err(e),
-                Message::Chunk { drafts, errors, warnings, rows, bad_rows } => (drafts, errors, warnings, rows, bad_rows),
+                Message::Chunk { drafts, errors, warnings, rows, bad_rows } => {
+                    (drafts, errors, warnings, rows, bad_rows)
+                }
             };
             report.rows += rows;
             report.rejected += bad_rows;
@@ -179,7 +185,13 @@ fn keep_some(kept: &mut Vec<RowIssue>, more: Vec<RowIssue>) {
     kept.extend(more.into_iter().take(room));
 }
 
-fn read_and_validate(reader: &mut dyn RowReader, mut map: HeaderMap, validator: &Validator<'_>, tx: mpsc::SyncSender<Message>) {
+fn read_and_validate(
+    reader: &mut dyn RowReader,
+    mut map: HeaderMap,
+    validator: &Validator<'_>,
+    vault: &Vault,
+    tx: mpsc::SyncSender<Message>,
+) {
     let item = validator.item();
     let mut warnings: Vec<RowIssue> = unknown_columns(&map, 0);
     let mut drafts = Vec::with_capacity(CHUNK);
@@ -210,7 +222,13 @@ fn read_and_validate(reader: &mut dyn RowReader, mut map: HeaderMap, validator: 
                     warnings.extend(unknown_columns(&map, before));
                 }
                 match validator.validate(&map, raw.row, &raw.cells) {
-                    Ok(d) => drafts.push(d),
+                    Ok(d) => match PreparedRecord::new(d, vault) {
+                        Ok(p) => drafts.push(p),
+                        Err(e) => {
+                            let _ = tx.send(Message::Broken(e.into()));
+                            return;
+                        }
+                    },
                     Err(mut issues) => {
                         bad_rows += 1;
                         errors.append(&mut issues);

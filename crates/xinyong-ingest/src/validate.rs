@@ -13,7 +13,8 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use xinyong_domain::catalog::{CatalogItem, Field, Generation};
+use xinyong_domain::catalog::{CatalogItem, Field, Generation, ListKind, Publication, Severity};
+use xinyong_domain::disclosure::Regimes;
 use xinyong_domain::ids::{Identifier, OrgCode, ResidentId, Uscc};
 use xinyong_domain::record::RecordDraft;
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
@@ -43,12 +44,14 @@ struct Slots {
 pub struct Validator<'a> {
     item: &'a CatalogItem,
     slots: Slots,
+    severity_slot: Option<usize>,
+    regimes: &'a Regimes,
     today: NaiveDate,
 }
 
 impl<'a> Validator<'a> {
-    /// `today` bounds birth dates and decision dates.
-    pub fn new(item: &'a CatalogItem, today: NaiveDate) -> Validator<'a> {
+    /// `today` bounds birth dates and decision dates; `regimes` give penalties their disclosure window.
+    pub fn new(item: &'a CatalogItem, today: NaiveDate, regimes: &'a Regimes) -> Validator<'a> {
         let pos = |key: &str| item.fields.iter().position(|f| f.key == key);
         let opt = |key: &Option<String>| key.as_deref().and_then(pos);
         let p = &item.party;
@@ -66,7 +69,7 @@ impl<'a> Validator<'a> {
             date: pos(&item.date_field).unwrap_or(0),
             end: opt(&item.end_field),
         };
-        Validator { item, slots, today }
+        Validator { item, slots, severity_slot: pos("severity"), regimes, today }
     }
 
     pub fn item(&self) -> &CatalogItem {
@@ -77,24 +80,34 @@ impl<'a> Validator<'a> {
     pub fn validate(&self, map: &HeaderMap, row: u64, cells: &[Cell]) -> Result<RecordDraft, Vec<RowIssue>> {
         let fields = &self.item.fields;
         let mut values: Vec<Option<String>> = vec![None; fields.len()];
-        let mut present = vec![false; fields.len()];
         let mut issues = Vec::new();
         for (col, cell) in cells.iter().enumerate() {
             let Some(f) = map.field_of(col) else { continue };
-            present[f] = true;
+            if cell.is_empty() {
+                continue;
+            }
             match value::parse_cell(&fields[f], cell, self.today) {
-                Ok(v) => values[f] = v,
+                Ok(Some(v)) if values[f].as_ref().is_some_and(|old| *old != v) => issues.push(issue(
+                    row,
+                    &fields[f],
+                    "duplicate_field",
+                    format!("{} is given twice with different values", fields[f].label),
+                )),
+                Ok(v) => values[f] = v.or(values[f].take()),
                 Err(e) => issues.push(issue(row, &fields[f], e.code, e.message)),
             }
         }
         if let Some(g) = map.generation(self.item) {
-            apply_implied(g, fields, &mut values, &mut present);
+            apply_implied(g, fields, &mut values);
         }
+        let failed: Vec<bool> =
+            (0..fields.len()).map(|f| issues.iter().any(|i| i.field.as_deref() == Some(&fields[f].label))).collect();
         for (f, field) in fields.iter().enumerate() {
-            if field.required && !present[f] {
+            if field.required && values[f].is_none() && !failed[f] {
                 issues.push(issue(row, field, "missing_value", format!("{} is required", field.label)));
             }
         }
+        issues.sort_by_key(|i| i.field.as_ref().and_then(|l| fields.iter().position(|f| &f.label == l)));
         if !issues.is_empty() {
             return Err(issues);
         }
@@ -103,15 +116,51 @@ impl<'a> Validator<'a> {
         self.legal_rep_check(row, &values).map_err(|i| vec![i])?;
         let (date, end_date) = self.dates(row, &values).map_err(|i| vec![i])?;
         let source_key = values[self.slots.source_key].clone().unwrap_or_default();
+        let severity = self
+            .severity_slot
+            .and_then(|i| values[i].as_deref())
+            .and_then(Severity::from_label)
+            .unwrap_or(self.item.severity);
+        let (published, public_until) = self.publication(severity, date, end_date);
 
         let mut public = BTreeMap::new();
         let mut secret = BTreeMap::new();
         for (field, v) in fields.iter().zip(values) {
             if let Some(v) = v {
-                if field.masked { secret.insert(field.key.clone(), v) } else { public.insert(field.key.clone(), v) };
+                if field.masked {
+                    secret.insert(field.key.clone(), v)
+                } else {
+                    public.insert(field.key.clone(), v)
+                };
             }
         }
-        Ok(RecordDraft { row, source_key, date, end_date, subject, fields: public, secret_fields: secret })
+        Ok(RecordDraft {
+            row,
+            source_key,
+            date,
+            end_date,
+            severity,
+            published,
+            public_until,
+            subject,
+            fields: public,
+            secret_fields: secret,
+        })
+    }
+
+    /// Penalties are shown within their regime's window; list entries until their end; other records
+    /// (licences, registration) without a limit.
+    fn publication(&self, severity: Severity, date: NaiveDate, end: Option<NaiveDate>) -> (bool, Option<NaiveDate>) {
+        if self.item.publication == Publication::Penalty {
+            return match self.regimes.window(severity, date) {
+                Some(w) => (w.published, Some(w.max_end)),
+                None => (true, None),
+            };
+        }
+        if self.item.list_kind != ListKind::None {
+            return (true, end);
+        }
+        (true, None)
     }
 
     fn field(&self, slot: usize) -> &Field {
@@ -126,9 +175,10 @@ impl<'a> Validator<'a> {
         let s = &self.slots;
         let get = |slot: Option<usize>| slot.and_then(|i| v[i].as_deref());
         let name = v[s.name].clone().unwrap_or_default();
-        let uscc = get(s.uscc).map(Uscc::parse).transpose().map_err(|e| {
-            issue(row, self.label_of(s.uscc), e.code(), e.to_string())
-        })?;
+        let uscc = get(s.uscc)
+            .map(Uscc::parse)
+            .transpose()
+            .map_err(|e| issue(row, self.label_of(s.uscc), e.code(), e.to_string()))?;
         let declared = match get(s.kind) {
             None => None,
             Some(k) => Some(SubjectKind::parse(k).ok_or_else(|| {
@@ -142,7 +192,12 @@ impl<'a> Validator<'a> {
             (None, None) if id_number.is_some() => SubjectKind::NaturalPerson,
             (None, None) if get(s.org_code).is_some() => SubjectKind::LegalPerson,
             (None, None) => {
-                return Err(issue(row, self.label_of(s.uscc), "missing_identifier", "the row names no USCC or ID number"));
+                return Err(issue(
+                    row,
+                    self.label_of(s.uscc),
+                    "missing_identifier",
+                    "the row names no USCC or ID number",
+                ));
             }
         };
         if !self.item.subject_kinds.contains(&kind) {
@@ -160,9 +215,9 @@ impl<'a> Validator<'a> {
                     return Err(mismatch("a USCC starting 92 belongs to an individual business (个体工商户)"));
                 }
                 (Some(u), _) => Identifier::Uscc(u),
-                (None, Some(org)) if legacy => {
-                    Identifier::OrgCode(OrgCode::parse(org).map_err(|e| issue(row, self.label_of(s.org_code), e.code(), e.to_string()))?)
-                }
+                (None, Some(org)) if legacy => Identifier::OrgCode(
+                    OrgCode::parse(org).map_err(|e| issue(row, self.label_of(s.org_code), e.code(), e.to_string()))?,
+                ),
                 (None, _) => {
                     return Err(issue(row, self.label_of(s.uscc), "missing_uscc", "a legal person needs its USCC"));
                 }
@@ -171,7 +226,12 @@ impl<'a> Validator<'a> {
                 Some(u) if u.is_individual_business() => Identifier::Uscc(u),
                 Some(_) => return Err(mismatch("an individual business's USCC starts with 92")),
                 None => {
-                    return Err(issue(row, self.label_of(s.uscc), "missing_uscc", "an individual business needs its USCC"));
+                    return Err(issue(
+                        row,
+                        self.label_of(s.uscc),
+                        "missing_uscc",
+                        "an individual business needs its USCC",
+                    ));
                 }
             },
             SubjectKind::NaturalPerson => {
@@ -179,7 +239,12 @@ impl<'a> Validator<'a> {
                     return Err(mismatch("a natural person has no USCC; use 证件类型 and 证件号码"));
                 }
                 let Some(number) = id_number else {
-                    return Err(issue(row, self.label_of(s.id_number), "missing_id", "a natural person needs 证件号码"));
+                    return Err(issue(
+                        row,
+                        self.label_of(s.id_number),
+                        "missing_id",
+                        "a natural person needs 证件号码",
+                    ));
                 };
                 let id_type = get(s.id_type).unwrap_or(RESIDENT_ID_TYPE);
                 if id_type != RESIDENT_ID_TYPE {
@@ -195,8 +260,12 @@ impl<'a> Validator<'a> {
     }
 
     fn legal_rep_check(&self, row: u64, v: &[Option<String>]) -> Result<(), RowIssue> {
-        let Some(slot) = self.slots.legal_rep_id_number else { return Ok(()) };
-        let Some(number) = v[slot].as_deref() else { return Ok(()) };
+        let Some(slot) = self.slots.legal_rep_id_number else {
+            return Ok(());
+        };
+        let Some(number) = v[slot].as_deref() else {
+            return Ok(());
+        };
         let id_type = self.slots.legal_rep_id_type.and_then(|i| v[i].as_deref()).unwrap_or(RESIDENT_ID_TYPE);
         if id_type == RESIDENT_ID_TYPE {
             ResidentId::parse(number, self.today).map_err(|e| issue(row, self.field(slot), e.code(), e.to_string()))?;
@@ -222,27 +291,26 @@ impl<'a> Validator<'a> {
             Some(slot) => parse(slot)?,
             None => None,
         };
-        if let (Some(end), Some(slot)) = (end, self.slots.end) {
-            if end < date {
-                return Err(issue(
-                    row,
-                    self.field(slot),
-                    "bad_period",
-                    format!("{} ({end}) is before {} ({date})", self.field(slot).label, date_field.label),
-                ));
-            }
+        if let (Some(end), Some(slot)) = (end, self.slots.end)
+            && end < date
+        {
+            return Err(issue(
+                row,
+                self.field(slot),
+                "bad_period",
+                format!("{} ({end}) is before {} ({date})", self.field(slot).label, date_field.label),
+            ));
         }
         Ok((date, end))
     }
 }
 
-fn apply_implied(g: &Generation, fields: &[Field], values: &mut [Option<String>], present: &mut [bool]) {
+fn apply_implied(g: &Generation, fields: &[Field], values: &mut [Option<String>]) {
     for (key, implied) in &g.implied {
-        if let Some(i) = fields.iter().position(|f| &f.key == key) {
-            if values[i].is_none() {
-                values[i] = Some(implied.clone());
-                present[i] = true;
-            }
+        if let Some(i) = fields.iter().position(|f| &f.key == key)
+            && values[i].is_none()
+        {
+            values[i] = Some(implied.clone());
         }
     }
 }

@@ -60,6 +60,9 @@ CREATE TABLE records (
     status       TEXT NOT NULL DEFAULT 'active',
     record_date  TEXT NOT NULL,
     end_date     TEXT,
+    severity     TEXT NOT NULL,
+    published    INTEGER NOT NULL,
+    public_until TEXT,
     fields       TEXT NOT NULL,
     secret       BLOB,
     content_hash BLOB NOT NULL,
@@ -69,6 +72,8 @@ CREATE TABLE records (
     UNIQUE (item, source_key)
 );
 CREATE INDEX records_subject ON records(subject_id);
+-- Publication lists: newest first per item.
+CREATE INDEX records_item_date ON records(item, record_date);
 
 -- Superseded versions; the current version is the row in records.
 CREATE TABLE record_versions (

@@ -11,11 +11,12 @@ use std::sync::MutexGuard;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use xinyong_domain::ids::Identifier;
-use xinyong_domain::record::{RecordDraft, UpsertOutcome};
+use xinyong_domain::record::UpsertOutcome;
 use xinyong_domain::subject::SubjectClaim;
 use xinyong_store::vault::Vault;
 use xinyong_store::{
-    BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, Result, RowIssue, StoreError, WriteOutcome,
+    BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, Result, RowIssue, StoreError,
+    WriteOutcome,
 };
 
 use crate::{SqliteStore, db_err, poisoned};
@@ -57,7 +58,12 @@ impl BatchStore for SqliteStore {
                 .query_map([id], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
-                        RowIssue { row: r.get::<_, i64>(1)? as u64, field: r.get(2)?, code: r.get(3)?, message: r.get(4)? },
+                        RowIssue {
+                            row: r.get::<_, i64>(1)? as u64,
+                            field: r.get(2)?,
+                            code: r.get(3)?,
+                            message: r.get(4)?,
+                        },
                     ))
                 })
                 .map_err(db_err)?;
@@ -67,6 +73,10 @@ impl BatchStore for SqliteStore {
             }
             Ok(Some(report))
         })
+    }
+
+    fn vault(&self) -> &Vault {
+        &self.vault
     }
 
     fn recent_batches(&self, limit: u32) -> Result<Vec<BatchReport>> {
@@ -113,8 +123,7 @@ fn read_batch(conn: &Connection, id: &str) -> Result<Option<BatchReport>> {
         })
         .optional()
         .map_err(db_err)?;
-    let Some((batch, unit, item, item_version, status, format, encoding, file_name, n, started, finished)) = row
-    else {
+    let Some((batch, unit, item, item_version, status, format, encoding, file_name, n, started, finished)) = row else {
         return Ok(None);
     };
     let time = |s: &str| {
@@ -219,17 +228,16 @@ impl SqliteBatch<'_> {
             Identifier::OrgCode(o) => format!("o{}", o.as_str()),
             Identifier::ResidentId(r) => format!("r{}", r.as_str()),
         };
-        if let Some((id, name)) = self.subjects.get(&cache_key) {
-            if *name == claim.name {
-                return Ok(*id);
-            }
+        if let Some((id, name)) = self.subjects.get(&cache_key)
+            && *name == claim.name
+        {
+            return Ok(*id);
         }
         let found: Option<(i64, String)> = match &claim.id {
             Identifier::Uscc(u) => self.query_subject("SELECT id, name FROM subjects WHERE uscc = ?1", u.as_str())?,
-            Identifier::OrgCode(o) => self.query_subject(
-                "SELECT id, name FROM subjects WHERE org_code = ?1 ORDER BY id LIMIT 1",
-                o.as_str(),
-            )?,
+            Identifier::OrgCode(o) => {
+                self.query_subject("SELECT id, name FROM subjects WHERE org_code = ?1 ORDER BY id LIMIT 1", o.as_str())?
+            }
             Identifier::ResidentId(r) => {
                 let hash = self.vault.lookup_hash(r.as_str());
                 self.conn
@@ -299,105 +307,101 @@ impl SqliteBatch<'_> {
         Ok(())
     }
 
-    fn upsert_record(&mut self, draft: &RecordDraft, subject_id: Option<i64>) -> Result<UpsertOutcome> {
-        let fields = serde_json::to_string(&draft.fields).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let canonical = canonical_content(draft);
-        let hash = self.vault.content_hash(canonical.as_bytes());
-        let existing: Option<(i64, Vec<u8>)> = self
+    /// Inserts first: a new record (the common case of a first load) costs one statement; only on a
+    /// key conflict is the stored version read and compared.
+    fn upsert_record(&mut self, record: &PreparedRecord, subject_id: Option<i64>) -> Result<UpsertOutcome> {
+        let draft = &record.draft;
+        let (fields, secret, hash) = (&record.fields_json, &record.secret, &record.content_hash);
+        let date = draft.date.to_string();
+        let end = draft.end_date.map(|d| d.to_string());
+        let public_until = draft.public_until.map(|d| d.to_string());
+        let m = &self.meta;
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, status,
+                    record_date, end_date, severity, published, public_until, fields, secret, content_hash,
+                    batch_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, 'active', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                 ON CONFLICT (item, source_key) DO NOTHING",
+            )
+            .map_err(db_err)?
+            .execute(params![
+                m.item,
+                draft.source_key,
+                subject_id,
+                m.unit,
+                m.item_version,
+                date,
+                end,
+                draft.severity.as_str(),
+                draft.published,
+                public_until,
+                fields,
+                secret,
+                hash,
+                m.id,
+                self.now
+            ])
+            .map_err(db_err)?;
+        if inserted == 1 {
+            return Ok(UpsertOutcome::Created);
+        }
+        let (id, old_hash): (i64, Vec<u8>) = self
             .conn
             .prepare_cached("SELECT id, content_hash FROM records WHERE item = ?1 AND source_key = ?2")
             .map_err(db_err)?
-            .query_row(params![self.meta.item, draft.source_key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
+            .query_row(params![m.item, draft.source_key], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(db_err)?;
-        if let Some((_, old_hash)) = &existing {
-            if *old_hash == hash {
-                return Ok(UpsertOutcome::Unchanged);
-            }
+        if old_hash == *hash {
+            return Ok(UpsertOutcome::Unchanged);
         }
-        let secret = if draft.secret_fields.is_empty() {
-            None
-        } else {
-            let json = serde_json::to_string(&draft.secret_fields).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            Some(self.vault.encrypt(json.as_bytes())?)
-        };
-        let date = draft.date.format("%Y-%m-%d").to_string();
-        let end = draft.end_date.map(|d| d.format("%Y-%m-%d").to_string());
-        let m = &self.meta;
-        match existing {
-            None => {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, status,
-                            record_date, end_date, fields, secret, content_hash, batch_id, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 1, 'active', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-                    )
-                    .map_err(db_err)?
-                    .execute(params![
-                        m.item,
-                        draft.source_key,
-                        subject_id,
-                        m.unit,
-                        m.item_version,
-                        date,
-                        end,
-                        fields,
-                        secret,
-                        hash,
-                        m.id,
-                        self.now
-                    ])
-                    .map_err(db_err)?;
-                Ok(UpsertOutcome::Created)
-            }
-            Some((id, _)) => {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO record_versions (record_id, version, fields, secret, content_hash, batch_id, superseded_at)
-                         SELECT id, version, fields, secret, content_hash, batch_id, ?2 FROM records WHERE id = ?1",
-                    )
-                    .map_err(db_err)?
-                    .execute(params![id, self.now])
-                    .map_err(db_err)?;
-                self.conn
-                    .prepare_cached(
-                        "UPDATE records SET subject_id = ?2, unit = ?3, item_version = ?4, version = version + 1,
-                            record_date = ?5, end_date = ?6, fields = ?7, secret = ?8, content_hash = ?9,
-                            batch_id = ?10, updated_at = ?11
-                         WHERE id = ?1",
-                    )
-                    .map_err(db_err)?
-                    .execute(params![id, subject_id, m.unit, m.item_version, date, end, fields, secret, hash, m.id, self.now])
-                    .map_err(db_err)?;
-                Ok(UpsertOutcome::Updated)
-            }
-        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO record_versions (record_id, version, fields, secret, content_hash, batch_id, superseded_at)
+                 SELECT id, version, fields, secret, content_hash, batch_id, ?2 FROM records WHERE id = ?1",
+            )
+            .map_err(db_err)?
+            .execute(params![id, self.now])
+            .map_err(db_err)?;
+        self.conn
+            .prepare_cached(
+                "UPDATE records SET subject_id = ?2, unit = ?3, item_version = ?4, version = version + 1,
+                    record_date = ?5, end_date = ?6, fields = ?7, secret = ?8, content_hash = ?9,
+                    batch_id = ?10, updated_at = ?11, severity = ?12, published = ?13, public_until = ?14
+                 WHERE id = ?1",
+            )
+            .map_err(db_err)?
+            .execute(params![
+                id,
+                subject_id,
+                m.unit,
+                m.item_version,
+                date,
+                end,
+                fields,
+                secret,
+                hash,
+                m.id,
+                self.now,
+                draft.severity.as_str(),
+                draft.published,
+                public_until
+            ])
+            .map_err(db_err)?;
+        Ok(UpsertOutcome::Updated)
     }
-}
-
-/// The content a record's hash covers: every field, personal ones included, in key order.
-fn canonical_content(draft: &RecordDraft) -> String {
-    let mut all: Vec<(&String, &String)> = draft.fields.iter().chain(draft.secret_fields.iter()).collect();
-    all.sort();
-    let mut out = String::with_capacity(256);
-    for (k, v) in all {
-        out.push_str(k);
-        out.push('\u{1f}');
-        out.push_str(v);
-        out.push('\u{1e}');
-    }
-    out
 }
 
 impl BatchWriter for SqliteBatch<'_> {
-    fn write(&mut self, drafts: &[RecordDraft]) -> Result<Vec<WriteOutcome>> {
-        let mut out = Vec::with_capacity(drafts.len());
-        for draft in drafts {
-            let subject_id = match &draft.subject {
+    fn write(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>> {
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let subject_id = match &record.draft.subject {
                 Some(claim) => Some(self.resolve_subject(claim)?),
                 None => None,
             };
-            let outcome = self.upsert_record(draft, subject_id)?;
+            let outcome = self.upsert_record(record, subject_id)?;
             out.push(WriteOutcome { outcome, linked: subject_id.is_some() });
         }
         Ok(out)
@@ -424,10 +428,10 @@ impl BatchWriter for SqliteBatch<'_> {
 
 impl Drop for SqliteBatch<'_> {
     fn drop(&mut self) {
-        if self.open {
-            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
-                tracing::error!(error = %e, batch = %self.meta.id, "rolling back an abandoned batch failed");
-            }
+        if self.open
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %e, batch = %self.meta.id, "rolling back an abandoned batch failed");
         }
     }
 }

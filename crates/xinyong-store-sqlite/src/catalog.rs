@@ -37,9 +37,7 @@ impl CatalogStore for SqliteStore {
             }
             let mut units = Vec::new();
             let mut stmt = conn.prepare_cached("SELECT code, name FROM units ORDER BY code").map_err(db_err)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .map_err(db_err)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db_err)?;
             for row in rows {
                 let (code, name) = row.map_err(db_err)?;
                 units.push(UnitDef { code, name, supplies: Vec::new() });

@@ -24,7 +24,7 @@ fn pragmas(conn: &Connection) -> Result<()> {
 pub fn open_writer(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(db_err)?;
     pragmas(&conn)?;
-    conn.execute_batch("PRAGMA cache_size = -131072;").map_err(db_err)?;
+    conn.execute_batch("PRAGMA cache_size = -393216;").map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

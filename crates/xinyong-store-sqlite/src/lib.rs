@@ -10,6 +10,7 @@
 //! ```
 //! Durability: `synchronous=FULL`, so a committed batch survives power loss before it is reported.
 
+mod accounts;
 mod batches;
 mod catalog;
 mod conn;
@@ -92,10 +93,10 @@ impl SqliteStore {
             None => conn::open_reader(&self.dir.join(DB_FILE))?,
         };
         let out = f(&conn);
-        if let Ok(mut pool) = self.readers.lock() {
-            if pool.len() < 8 {
-                pool.push(conn);
-            }
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < 8
+        {
+            pool.push(conn);
         }
         out
     }

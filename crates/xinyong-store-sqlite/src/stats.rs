@@ -22,7 +22,8 @@ impl StatsStore for SqliteStore {
             stats.records =
                 conn.query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0)).map_err(db_err)? as u64;
 
-            let names: BTreeMap<String, String> = catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect();
+            let names: BTreeMap<String, String> =
+                catalog.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect();
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT unit, count(*), sum(rows), sum(accepted), sum(rejected), sum(linked)

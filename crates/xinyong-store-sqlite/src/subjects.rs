@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use xinyong_domain::catalog::Severity;
 use xinyong_domain::ids::{Identifier, ResidentId};
 use xinyong_domain::record::RecordStatus;
 use xinyong_domain::subject::SubjectKind;
@@ -15,7 +16,7 @@ use crate::{SqliteStore, db_err};
 
 const SUBJECT_COLUMNS: &str = "id, kind, name, uscc, org_code, rid_enc, created_at";
 const RECORD_COLUMNS: &str = "id, item, item_version, source_key, subject_id, unit, version, status, record_date, \
-     end_date, fields, secret, batch_id, created_at, updated_at";
+     end_date, fields, secret, batch_id, created_at, updated_at, severity, published, public_until";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -23,6 +24,13 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 pub(crate) fn time(s: &str) -> Result<Timestamp> {
     chrono::DateTime::parse_from_rfc3339(s).map_err(|e| corrupt("timestamp", e))
+}
+
+fn severity(s: &str) -> Result<Severity> {
+    [Severity::None, Severity::Minor, Severity::General, Severity::Serious]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+        .ok_or_else(|| corrupt("severity", s))
 }
 
 fn date(s: &str) -> Result<NaiveDate> {
@@ -109,6 +117,9 @@ impl SqliteStore {
             status: RecordStatus::parse(&status).ok_or_else(|| corrupt("record status", &status))?,
             date: date(&r.get::<_, String>(8).map_err(get)?)?,
             end_date: end.as_deref().map(date).transpose()?,
+            severity: severity(&r.get::<_, String>(15).map_err(get)?)?,
+            published: r.get(16).map_err(get)?,
+            public_until: r.get::<_, Option<String>>(17).map_err(get)?.as_deref().map(date).transpose()?,
             fields: merge_fields(&self.vault, &r.get::<_, String>(10).map_err(get)?, r.get(11).map_err(get)?)?,
             batch: r.get(12).map_err(get)?,
             created_at: time(&r.get::<_, String>(13).map_err(get)?)?,
@@ -179,7 +190,11 @@ impl SubjectStore for SqliteStore {
             while let Some(r) = rows.next().map_err(db_err)? {
                 out.push(RecordVersion {
                     version: r.get(0).map_err(db_err)?,
-                    fields: merge_fields(&self.vault, &r.get::<_, String>(1).map_err(db_err)?, r.get(2).map_err(db_err)?)?,
+                    fields: merge_fields(
+                        &self.vault,
+                        &r.get::<_, String>(1).map_err(db_err)?,
+                        r.get(2).map_err(db_err)?,
+                    )?,
                     batch: r.get(3).map_err(db_err)?,
                     superseded_at: time(&r.get::<_, String>(4).map_err(db_err)?)?,
                 });

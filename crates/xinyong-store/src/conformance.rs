@@ -8,18 +8,19 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use xinyong_domain::catalog::{Catalog, UnitDef};
+use xinyong_domain::catalog::{Catalog, Severity, UnitDef};
 use xinyong_domain::ids::{Identifier, ResidentId, Uscc};
 use xinyong_domain::record::{RecordDraft, UpsertOutcome};
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
 
-use crate::{BatchMeta, BatchReport, BatchStatus, RowIssue, Store, SubjectKey};
+use crate::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, RowIssue, Store, SubjectKey};
 
 pub type Check = Result<(), String>;
 
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err(format!($($msg)+));
         }
     };
@@ -77,7 +78,18 @@ pub fn draft(row: u64, key: &str, subject: Option<SubjectClaim>, content: &str) 
     if let Some(SubjectClaim { id: Identifier::ResidentId(r), .. }) = &subject {
         secret.insert("id_number".to_owned(), r.as_str().to_owned());
     }
-    RecordDraft { row, source_key: key.to_owned(), date: date(2026, 5, 6), end_date: None, subject, fields, secret_fields: secret }
+    RecordDraft {
+        row,
+        source_key: key.to_owned(),
+        date: date(2026, 5, 6),
+        end_date: None,
+        severity: Severity::General,
+        published: true,
+        public_until: Some(date(2027, 5, 6)),
+        subject,
+        fields,
+        secret_fields: secret,
+    }
 }
 
 fn meta(id: &str, day: u32) -> BatchMeta {
@@ -117,13 +129,19 @@ fn report(id: &str, day: u32, rows: u64, counts: [u64; 4], errors: Vec<RowIssue>
     }
 }
 
+/// Encodes drafts with the store's vault.
+pub fn prepare(store: &dyn Store, drafts: &[RecordDraft]) -> Result<Vec<PreparedRecord>, String> {
+    drafts.iter().map(|d| PreparedRecord::new(d.clone(), store.vault()).map_err(err)).collect()
+}
+
 /// Loads drafts as one committed batch; returns the outcomes.
 pub fn load(store: &dyn Store, id: &str, day: u32, drafts: &[RecordDraft]) -> Result<Vec<UpsertOutcome>, String> {
     let mut w = store.begin_batch(meta(id, day)).map_err(err)?;
-    let outcomes = w.write(drafts).map_err(err)?;
+    let outcomes = w.write(&prepare(store, drafts)?).map_err(err)?;
     let count = |o: UpsertOutcome| outcomes.iter().filter(|x| x.outcome == o).count() as u64;
     let linked = outcomes.iter().filter(|x| x.linked).count() as u64;
-    let counts = [count(UpsertOutcome::Created), count(UpsertOutcome::Updated), count(UpsertOutcome::Unchanged), linked];
+    let counts =
+        [count(UpsertOutcome::Created), count(UpsertOutcome::Updated), count(UpsertOutcome::Unchanged), linked];
     w.commit(&report(id, day, drafts.len() as u64, counts, Vec::new())).map_err(err)?;
     Ok(outcomes.into_iter().map(|o| o.outcome).collect())
 }
@@ -150,7 +168,10 @@ pub fn the_catalog_round_trips_and_versions_changed_items(store: &dyn Store) -> 
 
 pub fn units_can_be_added_and_must_supply_known_items(store: &dyn Store) -> Check {
     install_default(store)?;
-    let unit = UnitDef { code: "pd_amr".into(), name: "浦东新区市场监管局".into(), supplies: vec!["admin_penalty".into()] };
+    let unit =
+        UnitDef {
+            code: "pd_amr".into(), name: "浦东新区市场监管局".into(), supplies: vec!["admin_penalty".into()]
+        };
     store.put_unit(&unit, at(2)).map_err(err)?;
     let loaded = store.load_catalog().map_err(err)?;
     ensure!(loaded.units.iter().any(|u| u.code == "pd_amr" && u.supplies == ["admin_penalty"]), "unit stored");
@@ -171,7 +192,10 @@ pub fn rows_are_created_then_unchanged_then_updated_with_history(store: &dyn Sto
     let records = store.records_of(subject.id).map_err(err)?;
     ensure!(records.len() == 1, "one record, not two: {}", records.len());
     let r = &records[0];
-    ensure!(r.version == 2 && r.fields.get("penalty_content").map(String::as_str) == Some("罚款2万元"), "current is v2");
+    ensure!(
+        r.version == 2 && r.fields.get("penalty_content").map(String::as_str) == Some("罚款2万元"),
+        "current is v2"
+    );
     ensure!(r.batch == "b-3", "current version names its batch");
     let history = store.record_history(r.id).map_err(err)?;
     ensure!(history.len() == 1 && history[0].version == 1, "v1 kept in history: {history:?}");
@@ -198,7 +222,9 @@ pub fn resident_ids_are_found_by_keyed_hash_and_decrypted(store: &dyn Store) -> 
     let p = person(7, "张三");
     load(store, "b-1", 6, &[draft(2, "k-person", Some(p.clone()), "警告")])?;
     let s = store.find_subject(&SubjectKey::Identifier(p.id.clone())).map_err(err)?.ok_or("person found")?;
-    let Identifier::ResidentId(rid) = &p.id else { return Err("claim is a resident id".into()) };
+    let Identifier::ResidentId(rid) = &p.id else {
+        return Err("claim is a resident id".into());
+    };
     ensure!(s.resident_id.as_ref() == Some(rid), "resident id decrypts to the original");
     ensure!(s.uscc.is_none(), "a person has no uscc");
     let records = store.records_of(s.id).map_err(err)?;
@@ -211,7 +237,7 @@ pub fn resident_ids_are_found_by_keyed_hash_and_decrypted(store: &dyn Store) -> 
 pub fn an_unlinked_row_is_stored_without_a_subject(store: &dyn Store) -> Check {
     install_default(store)?;
     let mut w = store.begin_batch(meta("b-1", 6)).map_err(err)?;
-    let out = w.write(&[draft(2, "k-passport", None, "警告")]).map_err(err)?;
+    let out = w.write(&prepare(store, &[draft(2, "k-passport", None, "警告")])?).map_err(err)?;
     ensure!(out.len() == 1 && !out[0].linked && out[0].outcome == UpsertOutcome::Created, "stored unlinked: {out:?}");
     w.commit(&report("b-1", 6, 1, [1, 0, 0, 0], Vec::new())).map_err(err)?;
     ensure!(store.subject_count().map_err(err)? == 0, "no subject created");
@@ -222,7 +248,7 @@ pub fn a_dropped_batch_leaves_nothing(store: &dyn Store) -> Check {
     install_default(store)?;
     {
         let mut w = store.begin_batch(meta("b-gone", 6)).map_err(err)?;
-        w.write(&[draft(2, "k-gone", Some(company(3)), "x")]).map_err(err)?;
+        w.write(&prepare(store, &[draft(2, "k-gone", Some(company(3)), "x")])?).map_err(err)?;
         // dropped without commit
     }
     ensure!(store.subject_count().map_err(err)? == 0, "no subject survives a dropped batch");
@@ -235,8 +261,13 @@ pub fn a_dropped_batch_leaves_nothing(store: &dyn Store) -> Check {
 pub fn discarded_rows_keep_the_issues_and_the_rejected_batch(store: &dyn Store) -> Check {
     install_default(store)?;
     let mut w = store.begin_batch(meta("b-aon", 6)).map_err(err)?;
-    w.write(&[draft(2, "k-aon", Some(company(5)), "x")]).map_err(err)?;
-    let issue = RowIssue { row: 3, field: Some("统一社会信用代码".into()), code: "bad_check_digit".into(), message: "m".into() };
+    w.write(&prepare(store, &[draft(2, "k-aon", Some(company(5)), "x")])?).map_err(err)?;
+    let issue = RowIssue {
+        row: 3,
+        field: Some("统一社会信用代码".into()),
+        code: "bad_check_digit".into(),
+        message: "m".into(),
+    };
     w.discard_rows().map_err(err)?;
     w.record_issues(std::slice::from_ref(&issue), &[]).map_err(err)?;
     let mut r = report("b-aon", 6, 2, [0, 0, 0, 0], vec![issue.clone()]);

@@ -6,8 +6,14 @@
 //! batch remains. Personal data passes through the [`vault::Vault`]: resident IDs and masked fields are
 //! encrypted before they reach a backend, and resident IDs are found by a keyed hash.
 
+pub mod access;
+pub mod audit;
+pub mod audit_verify;
 pub mod conformance;
 pub mod error;
+pub mod group_commit;
+pub mod keyring;
+pub mod search;
 pub mod types;
 pub mod vault;
 
@@ -15,7 +21,7 @@ pub use error::{Result, StoreError};
 pub use types::*;
 
 use xinyong_domain::catalog::{Catalog, UnitDef};
-use xinyong_domain::record::{RecordDraft, UpsertOutcome};
+use xinyong_domain::record::UpsertOutcome;
 
 /// The catalog and the units.
 pub trait CatalogStore {
@@ -35,6 +41,9 @@ pub trait BatchStore {
     /// Opens the transaction of one batch.
     fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>>;
 
+    /// The vault that encodes rows for this store ([`PreparedRecord::new`]), shareable with other threads.
+    fn vault(&self) -> &vault::Vault;
+
     /// A batch and its errors.
     fn batch(&self, id: &str) -> Result<Option<BatchReport>>;
 
@@ -45,7 +54,7 @@ pub trait BatchStore {
 /// One batch being written: one transaction. Dropping it without `commit` rolls everything back.
 pub trait BatchWriter {
     /// Links and upserts validated rows, in order; returns what happened to each.
-    fn write(&mut self, drafts: &[RecordDraft]) -> Result<Vec<WriteOutcome>>;
+    fn write(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>>;
 
     /// Records problems with rows or the header (kept in full; the report may show only the first ones).
     fn record_issues(&mut self, errors: &[RowIssue], warnings: &[RowIssue]) -> Result<()>;
@@ -81,7 +90,9 @@ pub trait StatsStore {
 }
 
 /// A whole store.
-pub trait Store: CatalogStore + BatchStore + SubjectStore + StatsStore + Send + Sync {
+pub trait Store:
+    CatalogStore + BatchStore + SubjectStore + StatsStore + access::AccountStore + audit::AuditStore + Send + Sync
+{
     /// Which backend this is (`sqlite`, `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
+use xinyong_domain::catalog::Severity;
 use xinyong_domain::ids::{Identifier, ResidentId};
 use xinyong_domain::record::RecordStatus;
 use xinyong_domain::subject::SubjectKind;
@@ -46,6 +47,9 @@ pub struct Record {
     pub status: RecordStatus,
     pub date: NaiveDate,
     pub end_date: Option<NaiveDate>,
+    pub severity: Severity,
+    pub published: bool,
+    pub public_until: Option<NaiveDate>,
     pub fields: BTreeMap<String, String>,
     pub batch: String,
     pub created_at: Timestamp,
@@ -167,4 +171,46 @@ pub struct CategoryMonth {
     pub month: String,
     pub unit: String,
     pub accepted: u64,
+}
+
+/// A validated row encoded for storage: its public fields as JSON, its personal fields sealed by the
+/// vault, and the keyed hash of its whole content. Made on the ingest reader thread, so the writer
+/// thread only writes.
+#[derive(Debug, Clone)]
+pub struct PreparedRecord {
+    pub draft: xinyong_domain::record::RecordDraft,
+    pub fields_json: String,
+    pub secret: Option<Vec<u8>>,
+    pub content_hash: Vec<u8>,
+}
+
+impl PreparedRecord {
+    pub fn new(
+        draft: xinyong_domain::record::RecordDraft,
+        vault: &crate::vault::Vault,
+    ) -> crate::Result<PreparedRecord> {
+        let invalid = |e: serde_json::Error| crate::StoreError::Invalid(e.to_string());
+        let fields_json = serde_json::to_string(&draft.fields).map_err(invalid)?;
+        let secret = if draft.secret_fields.is_empty() {
+            None
+        } else {
+            Some(vault.encrypt(serde_json::to_string(&draft.secret_fields).map_err(invalid)?.as_bytes())?)
+        };
+        let content_hash = vault.content_hash(canonical_content(&draft).as_bytes());
+        Ok(PreparedRecord { draft, fields_json, secret, content_hash })
+    }
+}
+
+/// The content a record's hash covers: every field, personal ones included, in key order.
+fn canonical_content(draft: &xinyong_domain::record::RecordDraft) -> String {
+    let mut all: Vec<(&String, &String)> = draft.fields.iter().chain(draft.secret_fields.iter()).collect();
+    all.sort();
+    let mut out = String::with_capacity(512);
+    for (k, v) in all {
+        out.push_str(k);
+        out.push('\u{1f}');
+        out.push_str(v);
+        out.push('\u{1e}');
+    }
+    out
 }

@@ -47,9 +47,8 @@ impl Vault {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options
-            .open(&path)
-            .map_err(|e| StoreError::Vault(format!("cannot create {}: {e}", path.display())))?;
+        let mut file =
+            options.open(&path).map_err(|e| StoreError::Vault(format!("cannot create {}: {e}", path.display())))?;
         file.write_all(&bytes)?;
         file.sync_all()?;
         Vault::from_bytes(&bytes)
@@ -78,10 +77,8 @@ impl Vault {
     pub fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let mut out = nonce.to_vec();
-        let sealed = self
-            .cipher
-            .encrypt(&nonce, plaintext)
-            .map_err(|_| StoreError::Vault("encryption failed".into()))?;
+        let sealed =
+            self.cipher.encrypt(&nonce, plaintext).map_err(|_| StoreError::Vault("encryption failed".into()))?;
         out.extend_from_slice(&sealed);
         Ok(out)
     }

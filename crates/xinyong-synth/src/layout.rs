@@ -80,7 +80,8 @@ impl F {
 }
 
 /// Fields that only the 2015 generation has; current-generation files leave them out.
-const LEGACY_ONLY: &[&str] = &["penalty_name", "penalty_category_2", "status_text", "region_code", "source_updated_at", "project_name"];
+const LEGACY_ONLY: &[&str] =
+    &["penalty_name", "penalty_category_2", "status_text", "region_code", "source_updated_at", "project_name"];
 
 /// The 2015 national 行政处罚 field set, as legacy systems still export it.
 pub(crate) const LEGACY_PENALTY: &[(&str, F)] = &[

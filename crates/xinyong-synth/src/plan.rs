@@ -104,6 +104,7 @@ use Headers::{Codes, Keys, Labels, Legacy2015};
 use ItemKind::{License, Penalty, Registration};
 
 /// Every file of a run, in the order it must be ingested. XLSX files get small shares (XLSX is slow).
+#[rustfmt::skip]
 pub(crate) const FILES: &[FileDef] = &[
     file("registration-sh_amr.csv", "sh_amr", Registration, CSV_BOM, Labels, Iso, [1, 1, 0]),
     file("licences-sh_amr.csv", "sh_amr", License, CSV_BOM, Labels, Iso, [340, 450, 150]),
@@ -179,7 +180,12 @@ impl Choice {
         for (i, d) in defs.iter().enumerate().filter(|(_, d)| wanted(d.item)) {
             c.files.push(i);
             for k in 0..3 {
-                c.weights[k].push(d.weights[k]);
+                let allowed = match d.item {
+                    ItemKind::List(l) if k == 1 => l.businesses_allowed(),
+                    ItemKind::List(l) if k == 2 => l.persons_allowed(),
+                    _ => true,
+                };
+                c.weights[k].push(if allowed { d.weights[k] } else { 0 });
             }
         }
         c

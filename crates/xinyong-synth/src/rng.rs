@@ -32,13 +32,8 @@ pub(crate) fn record_rng(record_seed: u64) -> Rand {
 }
 
 /// One element of a non-empty table.
-pub(crate) fn pick<'a, T>(rng: &mut Rand, items: &'a [T]) -> &'a T {
-    &items[rng.random_range(0..items.len())]
-}
-
-/// One element, the first ones more likely (for surnames and similar frequency-ordered tables).
-pub(crate) fn pick_skewed<'a, T>(rng: &mut Rand, items: &'a [T]) -> &'a T {
-    &items[skewed_index(rng, items.len())]
+pub(crate) fn pick<T: Copy>(rng: &mut Rand, items: &[T]) -> T {
+    items[rng.random_range(0..items.len())]
 }
 
 /// An index in `0..len` (`len` > 0), small indices more likely.

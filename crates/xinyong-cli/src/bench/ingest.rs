@@ -73,7 +73,8 @@ fn raw_insert_baseline(source: &Path, target: &Path) -> anyhow::Result<(u64, f64
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
          CREATE TABLE raw (id INTEGER PRIMARY KEY, subject TEXT NOT NULL, item TEXT NOT NULL, body TEXT NOT NULL);",
     )?;
-    let mut read = src.prepare("SELECT id, printf('%018d', coalesce(subject_id, 0)), item, fields FROM records ORDER BY id")?;
+    let mut read =
+        src.prepare("SELECT id, printf('%018d', coalesce(subject_id, 0)), item, fields FROM records ORDER BY id")?;
     let mut rows = read.query([])?;
     let mut n = 0u64;
     let mut insert_time = std::time::Duration::ZERO;

@@ -12,7 +12,14 @@ pub fn run(g: &Global, id: &str) -> CmdResult {
     }
     println!(
         "batch {} {} / {} {:?}: {} rows, {} accepted, {} rejected, {} linked",
-        report.batch, report.unit, report.item, report.status, report.rows, report.accepted, report.rejected, report.linked
+        report.batch,
+        report.unit,
+        report.item,
+        report.status,
+        report.rows,
+        report.accepted,
+        report.rejected,
+        report.linked
     );
     for e in &report.errors {
         println!("  row {} {}: {} ({})", e.row, e.field.as_deref().unwrap_or("-"), e.message, e.code);

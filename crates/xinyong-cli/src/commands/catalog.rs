@@ -52,7 +52,8 @@ pub fn run(g: &Global, command: CatalogCommand) -> CmdResult {
             Ok(())
         }
         CatalogCommand::Show { item } => {
-            let found = catalog.item(&item).ok_or_else(|| Failure::failed(format!("item {item} is not in the catalog")))?;
+            let found =
+                catalog.item(&item).ok_or_else(|| Failure::failed(format!("item {item} is not in the catalog")))?;
             if g.json {
                 let mut v = serde_json::to_value(found).map_err(Failure::failed)?;
                 if let Some(obj) = v.as_object_mut() {
@@ -60,7 +61,15 @@ pub fn run(g: &Global, command: CatalogCommand) -> CmdResult {
                 }
                 return print_json(&v);
             }
-            println!("{} {} (v{}) — {} / {:?} / {:?}", found.code, found.name, found.version, found.category.label(), found.openness, found.severity);
+            println!(
+                "{} {} (v{}) — {} / {:?} / {:?}",
+                found.code,
+                found.name,
+                found.version,
+                found.category.label(),
+                found.openness,
+                found.severity
+            );
             println!("suppliers: {}", units_of(&catalog, &item).join(", "));
             println!("source key: {}   date: {}", found.source_key, found.date_field);
             for f in &found.fields {
@@ -70,7 +79,14 @@ pub fn run(g: &Global, command: CatalogCommand) -> CmdResult {
                     .map(|(_, s)| *s)
                     .collect::<Vec<_>>()
                     .join(",");
-                println!("  {:<24} {:<36} {:<8} {:<16} {}", f.key, f.label, format!("{:?}", f.field_type).to_lowercase(), flags, f.aliases.join(" "));
+                println!(
+                    "  {:<24} {:<36} {:<8} {:<16} {}",
+                    f.key,
+                    f.label,
+                    format!("{:?}", f.field_type).to_lowercase(),
+                    flags,
+                    f.aliases.join(" ")
+                );
             }
             Ok(())
         }

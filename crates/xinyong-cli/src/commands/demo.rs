@@ -72,10 +72,16 @@ fn prepare_folder(dir: &Path) -> Result<(), Failure> {
 
 /// Ingests every file of a synth manifest, in order, and checks that each accepted exactly
 /// `rows − invalid_rows` rows.
-pub fn load_manifest(g: &Global, store: &dyn Store, dir: &Path, manifest: &Manifest) -> Result<Vec<BatchReport>, Failure> {
+pub fn load_manifest(
+    g: &Global,
+    store: &dyn Store,
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<Vec<BatchReport>, Failure> {
     let mut reports = Vec::with_capacity(manifest.files.len());
     for f in &manifest.files {
-        let format = Format::parse(&f.format).ok_or_else(|| Failure::failed(format!("manifest format {}", f.format)))?;
+        let format =
+            Format::parse(&f.format).ok_or_else(|| Failure::failed(format!("manifest format {}", f.format)))?;
         let encoding = EncodingChoice::parse(&f.encoding).unwrap_or(EncodingChoice::Auto);
         let report = ingest_file(g, store, &f.unit, &f.item, &dir.join(&f.path), format, encoding, false)?;
         if report.accepted != f.rows - f.invalid_rows {

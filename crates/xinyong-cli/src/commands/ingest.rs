@@ -20,8 +20,7 @@ pub fn run(g: &Global, args: &IngestArgs) -> CmdResult {
     let encoding = EncodingChoice::parse(&args.encoding)
         .ok_or_else(|| Failure::usage(format!("--encoding {}: use auto, utf-8 or gb18030", args.encoding)))?;
     let store = open_store(g)?;
-    let report =
-        ingest_file(g, &*store, &args.unit, &args.item, &args.file, format, encoding, args.all_or_nothing)?;
+    let report = ingest_file(g, &*store, &args.unit, &args.item, &args.file, format, encoding, args.all_or_nothing)?;
     if g.json {
         print_json(&report)?;
     } else {
@@ -49,7 +48,7 @@ pub fn ingest_file(
     all_or_nothing: bool,
 ) -> Result<BatchReport, Failure> {
     let catalog = store.load_catalog()?;
-    pipeline::check_supplier(&catalog, unit, item).map_err(|e| Failure::failed(e))?;
+    pipeline::check_supplier(&catalog, unit, item).map_err(Failure::failed)?;
     let reader = reader::open_path(file, format, encoding)
         .map_err(|e| Failure::usage(format!("{}: {}", file.display(), e.message)))?;
     let now = now(g)?;
@@ -72,7 +71,17 @@ pub fn ingest_file(
 fn print_text(r: &BatchReport) {
     println!(
         "batch {} ({} / {}, {} {}): {} rows, {} accepted ({} created, {} updated, {} unchanged), {} rejected, {} linked",
-        r.batch, r.unit, r.item, r.format, r.encoding, r.rows, r.accepted, r.created, r.updated, r.unchanged, r.rejected,
+        r.batch,
+        r.unit,
+        r.item,
+        r.format,
+        r.encoding,
+        r.rows,
+        r.accepted,
+        r.created,
+        r.updated,
+        r.unchanged,
+        r.rejected,
         r.linked
     );
     for w in &r.warnings {

@@ -17,7 +17,10 @@ pub fn run(g: &Global, out: &Path, subjects: u64, seed: u64) -> CmdResult {
     let invalid: u64 = manifest.files.iter().map(|f| f.invalid_rows).sum();
     println!("{} files, {rows} rows ({invalid} deliberately invalid) in {}", manifest.files.len(), out.display());
     for f in &manifest.files {
-        println!("  {:<44} {:<12} {:<26} {:<5} {:<8} {:>9} {:>6}", f.path, f.unit, f.item, f.format, f.encoding, f.rows, f.invalid_rows);
+        println!(
+            "  {:<44} {:<12} {:<26} {:<5} {:<8} {:>9} {:>6}",
+            f.path, f.unit, f.item, f.format, f.encoding, f.rows, f.invalid_rows
+        );
     }
     Ok(())
 }

@@ -145,14 +145,10 @@ pub fn classify(input: &str, today: NaiveDate) -> Classified {
     }
     let len = n.chars().count();
     match len {
-        9 => Classified {
-            kind: IdKind::OrgCode,
-            result: OrgCode::parse(&n).map(Identifier::OrgCode),
-        },
-        15 if n.bytes().all(|b| b.is_ascii_digit()) => Classified {
-            kind: IdKind::ResidentId,
-            result: ResidentId::parse(&n, today).map(Identifier::ResidentId),
-        },
+        9 => Classified { kind: IdKind::OrgCode, result: OrgCode::parse(&n).map(Identifier::OrgCode) },
+        15 if n.bytes().all(|b| b.is_ascii_digit()) => {
+            Classified { kind: IdKind::ResidentId, result: ResidentId::parse(&n, today).map(Identifier::ResidentId) }
+        }
         18 => {
             if let Ok(r) = ResidentId::parse(&n, today) {
                 return Classified { kind: IdKind::ResidentId, result: Ok(Identifier::ResidentId(r)) };

@@ -9,11 +9,15 @@ use unicode_normalization::UnicodeNormalization;
 /// assert_eq!(xinyong_domain::ids::normalize(" ９１３１-0000 x "), "91310000X");
 /// ```
 pub fn normalize(input: &str) -> String {
-    input
-        .nfkc()
-        .filter(|c| !c.is_whitespace() && !is_hyphen(*c))
-        .flat_map(char::to_uppercase)
-        .collect()
+    // NFKC leaves ASCII unchanged: skip it for the common case.
+    if input.is_ascii() {
+        return input
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace() && *b != b'-')
+            .map(|b| char::from(b.to_ascii_uppercase()))
+            .collect();
+    }
+    input.nfkc().filter(|c| !c.is_whitespace() && !is_hyphen(*c)).flat_map(char::to_uppercase).collect()
 }
 
 fn is_hyphen(c: char) -> bool {

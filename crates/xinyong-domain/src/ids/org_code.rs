@@ -14,6 +14,9 @@ impl OrgCode {
         if n.is_empty() {
             return Err(IdError::Empty);
         }
+        if super::is_mangled_number(&n) {
+            return Err(IdError::MangledNumber);
+        }
         let chars: Vec<char> = n.chars().collect();
         if chars.len() != 9 {
             return Err(IdError::BadLength);

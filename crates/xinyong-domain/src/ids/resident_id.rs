@@ -26,19 +26,19 @@ pub fn check_char(first17: &str) -> Option<char> {
     Some(char::from(CHECK[(sum % 11) as usize]))
 }
 
-/// Shape test used to decide whether an 18-character input was meant as a resident ID.
+/// Shape test used to decide whether an 18-character input was meant as a resident ID: 17 digits
+/// with a plausible birth date in characters 7–14 (a USCC has its organisation code there).
 pub(crate) fn looks_like_resident_id(n: &str) -> bool {
-    n.len() == 18
-        && n[..17].bytes().all(|b| b.is_ascii_digit())
-        && regions::is_province_code(&n[..2])
-        && plausible_date(&n[6..14])
+    n.len() == 18 && n[..17].bytes().all(|b| b.is_ascii_digit()) && plausible_date(&n[6..14])
 }
 
+/// A date-like shape: a year 1850–2100, a month written 0x or 1x, a day written 0x–3x. Loose on
+/// purpose: an ID with month 13 is still an ID (with a bad date), while an all-digit USCC has its
+/// organisation code in these places and rarely fits.
 fn plausible_date(s: &str) -> bool {
-    let (Ok(y), Ok(m), Ok(d)) = (s[..4].parse::<u32>(), s[4..6].parse::<u32>(), s[6..8].parse::<u32>()) else {
-        return false;
-    };
-    (1850..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)
+    let b = s.as_bytes();
+    let year_ok = s[..4].parse::<u32>().is_ok_and(|y| (1850..=2100).contains(&y));
+    year_ok && matches!(b[4], b'0' | b'1') && matches!(b[6], b'0'..=b'3')
 }
 
 impl ResidentId {
@@ -47,6 +47,9 @@ impl ResidentId {
         let n = normalize(input);
         if n.is_empty() {
             return Err(IdError::Empty);
+        }
+        if super::is_mangled_number(&n) {
+            return Err(IdError::MangledNumber);
         }
         let n = match n.len() {
             15 if n.is_ascii() => {

@@ -178,6 +178,12 @@ fn an_eighteen_digit_uscc_with_a_province_like_prefix_is_classified_as_uscc() {
 }
 
 #[test]
+fn a_resident_id_with_an_unknown_province_is_classified_as_a_resident_id() {
+    let c = classify("990426199112010074", today());
+    assert_eq!((c.kind, c.result), (IdKind::ResidentId, Err(IdError::BadRegion)));
+}
+
+#[test]
 fn other_lengths_are_unknown_bad_length() {
     let c = classify("1234567", today());
     assert_eq!((c.kind, c.result), (IdKind::Unknown, Err(IdError::BadLength)));

@@ -14,7 +14,12 @@ const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 
 pub struct Uscc(String);
 
 fn value_of(c: char) -> Option<u32> {
-    ALPHABET.find(c).map(|i| i as u32)
+    match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        'I' | 'O' | 'S' | 'V' | 'Z' => None,
+        'A'..='Y' => ALPHABET.find(c).map(|i| i as u32),
+        _ => None,
+    }
 }
 
 /// The check character for the first 17 characters (which must all be in the alphabet).
@@ -36,6 +41,9 @@ impl Uscc {
         let n = normalize(input);
         if n.is_empty() {
             return Err(IdError::Empty);
+        }
+        if super::is_mangled_number(&n) {
+            return Err(IdError::MangledNumber);
         }
         if n.chars().count() != 18 {
             return Err(IdError::BadLength);

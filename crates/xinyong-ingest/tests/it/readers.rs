@@ -38,23 +38,13 @@ fn open_error(bytes: impl AsRef<[u8]>, format: Format, encoding: EncodingChoice)
 }
 
 fn drain(reader: &mut dyn RowReader) -> Vec<Result<RawRow, RowError>> {
-    let mut rows = Vec::new();
-    while let Some(row) = reader.next_row().unwrap() {
-        rows.push(row);
-    }
-    rows
+    std::iter::from_fn(|| reader.next_row().unwrap()).collect()
 }
 
 /// Text cells; `""` is an empty cell.
 fn t(texts: &[&str]) -> Vec<Cell> {
-    let cell = |s: &&str| {
-        if s.is_empty() {
-            Cell::Empty
-        } else {
-            Cell::Text(s.to_string())
-        }
-    };
-    texts.iter().map(cell).collect()
+    let cell = |s: &str| (!s.is_empty()).then(|| Cell::Text(s.into()));
+    texts.iter().map(|s| cell(s).unwrap_or(Cell::Empty)).collect()
 }
 
 fn row(row: u64, cells: Vec<Cell>) -> Result<RawRow, RowError> {
@@ -74,10 +64,7 @@ fn a_utf8_csv_without_bom_reads_header_and_rows_with_spreadsheet_row_numbers() {
     let mut reader = open_ok(" 名称 ,代码\n甲公司,91350100M000100Y3X\n乙公司,\n", Csv);
     assert_eq!(reader.headers(), ["名称", "代码"]);
     assert_eq!(reader.encoding(), Encoding::Utf8);
-    let expected = [
-        row(2, t(&["甲公司", "91350100M000100Y3X"])),
-        row(3, t(&["乙公司", ""])),
-    ];
+    let expected = [row(2, t(&["甲公司", "91350100M000100Y3X"])), row(3, t(&["乙公司", ""]))];
     assert_eq!(drain(reader.as_mut()), expected);
 }
 
@@ -118,10 +105,7 @@ fn crlf_line_ends_do_not_leak_into_cells() {
 #[test]
 fn a_quoted_newline_stays_in_its_cell_and_does_not_add_a_row() {
     let mut reader = open_ok("名称,地址\r\n甲,\"厦门市\r\n思明区\"\r\n乙,福州\r\n", Csv);
-    let expected = [
-        row(2, t(&["甲", "厦门市\r\n思明区"])),
-        row(3, t(&["乙", "福州"])),
-    ];
+    let expected = [row(2, t(&["甲", "厦门市\r\n思明区"])), row(3, t(&["乙", "福州"]))];
     assert_eq!(drain(reader.as_mut()), expected);
 }
 
@@ -220,10 +204,8 @@ fn workbook() -> Vec<u8> {
     sheet.write_string(2, 1, "厦门某某有限公司").unwrap();
     sheet.write_number(2, 2, 1500.5).unwrap();
     let date = ExcelDateTime::from_ymd(2018, 4, 27).unwrap();
-    let date_format = CellFormat::new().set_num_format("yyyy-mm-dd");
-    sheet
-        .write_date_with_format(2, 3, date, &date_format)
-        .unwrap();
+    let ymd = CellFormat::new().set_num_format("yyyy-mm-dd");
+    sheet.write_date_with_format(2, 3, date, &ymd).unwrap();
     sheet.write_boolean(2, 4, true).unwrap();
     sheet.write_string(4, 1, "乙").unwrap();
     let error = Formula::new("=1/0").set_result("#DIV/0!");
@@ -234,12 +216,8 @@ fn workbook() -> Vec<u8> {
 
 fn expected_workbook_rows() -> Vec<Result<RawRow, RowError>> {
     let date = Cell::Date(NaiveDate::from_ymd_opt(2018, 4, 27).unwrap());
-    let first = vec![
-        Cell::Text("厦门某某有限公司".into()),
-        Cell::Number(1500.5),
-        date,
-        Cell::Bool(true),
-    ];
+    let mut first = t(&["厦门某某有限公司"]);
+    first.extend([Cell::Number(1500.5), date, Cell::Bool(true)]);
     vec![row(3, first), row(5, t(&["乙"]))]
 }
 
@@ -271,10 +249,8 @@ fn a_truncated_xlsx_is_a_file_error() {
 #[test]
 fn a_csv_named_xlsx_is_not_a_workbook() {
     let message = open_error("a,b\n1,2\n", Xlsx, Auto);
-    assert_eq!(
-        message,
-        "not an XLSX workbook: the file is not a ZIP archive"
-    );
+    let expected = "not an XLSX workbook: the file is not a ZIP archive";
+    assert_eq!(message, expected);
 }
 
 #[test]

@@ -6,21 +6,16 @@ use std::fmt::Write as _;
 
 use chrono::Datelike;
 
-use super::{RowCtx, decision_date, party, provenance, until};
+use super::{RowCtx, choose_fitting, decision_date, party, provenance, until};
 use crate::layout::{F, Record};
-use crate::rng::{Rand, chance, pick};
+use crate::rng::{Rand, chance};
 use crate::subjects::Subject;
 use crate::units::LicenceType;
 
 pub(crate) fn build(ctx: &RowCtx<'_>, subject: &Subject, number: u64, rng: &mut Rand, rec: &mut Record) {
     let persons = !subject.kind.is_org();
-    let types = ctx.unit.licences;
-    let kind: &LicenceType = match types.iter().filter(|t| t.persons == persons).count() {
-        0 => pick(rng, types),
-        n => {
-            let k = rand::Rng::random_range(rng, 0..n);
-            types.iter().filter(|t| t.persons == persons).nth(k).unwrap_or(&types[0])
-        }
+    let Some(kind) = choose_fitting(rng, ctx.unit.licences, |t: &LicenceType| t.persons == persons) else {
+        return;
     };
     party(ctx, subject, rng, rec);
     let date = decision_date(rng);

@@ -21,7 +21,7 @@ use xinyong_domain::ids::complete_uscc;
 use crate::layout::{F, Headers, Record};
 use crate::names::DISTRICTS;
 use crate::plan::{FileDef, ItemKind};
-use crate::rng::{Rand, add_days, chance, date_between, pick};
+use crate::rng::{Rand, add_days, chance, date_between};
 use crate::subjects::Subject;
 use crate::units::{CUSTOMS_OFFICES, UnitInfo};
 use crate::{AS_OF, SynthError};
@@ -73,7 +73,7 @@ impl Authorities {
             return &self.main;
         }
         if !self.by_district {
-            return pick(rng, &self.offices);
+            return &self.offices[rng.random_range(0..self.offices.len())];
         }
         if chance(rng, 0.75) { self.offices.get(district).unwrap_or(&self.main) } else { &self.main }
     }
@@ -113,6 +113,16 @@ fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
 pub(crate) fn decision_date(rng: &mut Rand) -> NaiveDate {
     let from = if chance(rng, 0.3) { ymd(2025, 1, 1) } else { ymd(2019, 1, 1) };
     date_between(rng, from, AS_OF)
+}
+
+/// One of `items` that `fits` (any of them when none fits); `None` only for an empty table.
+pub(crate) fn choose_fitting<'a, T>(rng: &mut Rand, items: &'a [T], fits: impl Fn(&T) -> bool) -> Option<&'a T> {
+    let fitting = items.iter().filter(|t| fits(t)).count();
+    if fitting == 0 {
+        return (!items.is_empty()).then(|| &items[rng.random_range(0..items.len())]);
+    }
+    let k = rng.random_range(0..fitting);
+    items.iter().filter(|t| fits(t)).nth(k)
 }
 
 /// `date + days` when that is no later than [`AS_OF`] (synth writes no future dates).
@@ -174,7 +184,7 @@ pub(crate) fn write_wan(out: &mut String, yuan: u64) {
 pub(crate) fn write_yuan(out: &mut String, yuan: u64) {
     let digits = yuan.to_string();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -7,9 +7,11 @@ use std::fmt::Write as _;
 use chrono::{Datelike, Days};
 use rand::Rng;
 
-use super::{RowCtx, decision_date, party, provenance, until, write_chinese_date, write_wan, write_yuan};
+use super::{
+    RowCtx, choose_fitting, decision_date, party, provenance, until, write_chinese_date, write_wan, write_yuan,
+};
 use crate::layout::{F, Record};
-use crate::rng::{Rand, chance, pick, weighted};
+use crate::rng::{Rand, chance, weighted};
 use crate::subjects::Subject;
 use crate::units::PenaltyType;
 
@@ -62,13 +64,8 @@ fn write_measure(out: &mut String, category: &str, fine_yuan: u64, confiscated_y
 
 pub(crate) fn build(ctx: &RowCtx<'_>, subject: &Subject, number: u64, rng: &mut Rand, rec: &mut Record) {
     let persons = !subject.kind.is_org();
-    let types = ctx.unit.penalties;
-    let applicable = types.iter().filter(|t| t.persons || !persons).count();
-    let kind: &PenaltyType = if applicable == 0 {
-        pick(rng, types)
-    } else {
-        let k = rng.random_range(0..applicable);
-        types.iter().filter(|t| t.persons || !persons).nth(k).unwrap_or(&types[0])
+    let Some(kind) = choose_fitting(rng, ctx.unit.penalties, |t: &PenaltyType| t.persons || !persons) else {
+        return;
     };
     party(ctx, subject, rng, rec);
     let date = decision_date(rng);
@@ -113,7 +110,8 @@ pub(crate) fn build(ctx: &RowCtx<'_>, subject: &Subject, number: u64, rng: &mut 
         write_wan(rec.buf(F::ConfiscatedAmount), confiscated_yuan);
     }
     if first.contains("许可证件") {
-        let _ = write!(rec.buf(F::SuspendedLicense), "许可证件（编号：沪{}{}{number:06}）", ctx.unit.short, date.year());
+        let _ =
+            write!(rec.buf(F::SuspendedLicense), "许可证件（编号：沪{}{}{number:06}）", ctx.unit.short, date.year());
     }
     rec.set_date(F::DecisionDate, date);
     if let Some(end) = until(date, 365).filter(|_| chance(rng, 0.4)) {

@@ -11,15 +11,13 @@ use crate::names::{self, DISTRICTS, INDUSTRIES, OrgKind};
 use crate::rng::{Rand, chance, pick, weighted};
 use crate::subjects::Subject;
 
-const ENTERPRISE_TYPES: &[&str] = &[
+const COMPANY_TYPES: &[&str] = &[
     "有限责任公司(自然人投资或控股)",
     "有限责任公司(自然人投资或控股)",
     "有限责任公司(自然人投资或控股)",
     "有限责任公司(自然人独资)",
     "有限责任公司(国有控股)",
-    "股份有限公司(非上市、自然人投资或控股)",
     "有限责任公司(外国法人独资)",
-    "有限责任公司分公司(自然人投资或控股)",
 ];
 const STATUSES: &[&str] = &["存续", "在业", "吊销", "注销", "迁出"];
 const STATUS_WEIGHTS: &[u32] = &[80, 10, 3, 5, 2];
@@ -33,7 +31,12 @@ pub(crate) fn build(_ctx: &RowCtx<'_>, subject: &Subject, rng: &mut Rand, rec: &
     rec.set(
         F::EntityType,
         match org {
-            OrgKind::Enterprise => pick(rng, ENTERPRISE_TYPES),
+            // The type agrees with the name the enterprise got.
+            OrgKind::Enterprise if subject.name.ends_with("分公司") => "有限责任公司分公司(自然人投资或控股)",
+            OrgKind::Enterprise if subject.name.ends_with("股份有限公司") => {
+                "股份有限公司(非上市、自然人投资或控股)"
+            }
+            OrgKind::Enterprise => pick(rng, COMPANY_TYPES),
             OrgKind::Business => "个体工商户",
             OrgKind::Institution => "事业单位",
             OrgKind::Association => "社会团体",

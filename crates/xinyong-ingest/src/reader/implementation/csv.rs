@@ -24,37 +24,25 @@ use super::{MAX_RECORD_BYTES, code, fit_to_header, read_error, text_cell, trim_t
 use crate::reader::{Encoding, FileError, RawRow, RowError, RowReader};
 
 pub(super) fn open(source: TextSource) -> Result<Box<dyn RowReader>, FileError> {
-    let stream = Bounded {
-        inner: source.stream,
-        consumed: 0,
-        limit: MAX_RECORD_BYTES,
-    };
-    let records = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(stream);
-    let mut reader = CsvReader {
-        records,
-        record: ByteRecord::new(),
-        headers: Vec::new(),
-        encoding: source.encoding,
-        index: 0,
-    };
+    let stream = Bounded { inner: source.stream, consumed: 0, limit: MAX_RECORD_BYTES };
+    let records = ReaderBuilder::new().has_headers(false).flexible(true).from_reader(stream);
+    let mut reader =
+        CsvReader { records, record: ByteRecord::new(), headers: Vec::new(), encoding: source.encoding, index: 0 };
     if !reader.read_record()? {
-        return Err(FileError::new(
-            "no header row: the file holds only blank lines",
-        ));
+        return Err(FileError::new("no header row: the file holds only blank lines"));
     }
     let mut headers = Vec::with_capacity(reader.record.len());
     for field in &reader.record {
         let label = as_text(field, reader.encoding)
-            .filter(|l| !l.chars().any(|c| c.is_control() && c != '\t'));
+            .filter(|l| !l.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n')));
         let Some(label) = label else {
             return Err(FileError::new(format!(
                 "the header row is not readable {} text (wrong encoding or binary data)",
                 reader.encoding.as_str()
             )));
         };
+        // Line breaks inside a quoted label (Alt+Enter in a spreadsheet) are kept; header mapping
+        // normalises labels.
         headers.push(label.trim().to_owned());
     }
     trim_trailing_empty(&mut headers);
@@ -77,10 +65,7 @@ struct CsvReader {
 impl CsvReader {
     /// Reads the next record into `self.record`; `false` at the end.
     fn read_record(&mut self) -> Result<bool, FileError> {
-        let found = self
-            .records
-            .read_byte_record(&mut self.record)
-            .map_err(|e| self.csv_error(e))?;
+        let found = self.records.read_byte_record(&mut self.record).map_err(|e| self.csv_error(e))?;
         if found {
             self.index += 1;
             let next_start = self.records.position().byte();
@@ -122,16 +107,9 @@ impl RowReader for CsvReader {
             let mut cells = Vec::with_capacity(self.record.len());
             for (column, field) in self.record.iter().enumerate() {
                 let Some(text) = as_text(field, self.encoding) else {
-                    let message = format!(
-                        "column {} holds bytes that are not valid {} text",
-                        column + 1,
-                        self.encoding.as_str()
-                    );
-                    return Ok(Some(Err(RowError {
-                        row,
-                        code: code::BAD_ENCODING,
-                        message,
-                    })));
+                    let message =
+                        format!("column {} holds bytes that are not valid {} text", column + 1, self.encoding.as_str());
+                    return Ok(Some(Err(RowError { row, code: code::BAD_ENCODING, message })));
                 };
                 cells.push(text_cell(text));
             }
@@ -139,11 +117,7 @@ impl RowReader for CsvReader {
                 continue;
             }
             if let Err(message) = fit_to_header(&mut cells, self.headers.len()) {
-                return Ok(Some(Err(RowError {
-                    row,
-                    code: code::EXTRA_CELLS,
-                    message,
-                })));
+                return Ok(Some(Err(RowError { row, code: code::EXTRA_CELLS, message })));
             }
             return Ok(Some(Ok(RawRow { row, cells })));
         }
@@ -169,9 +143,7 @@ impl Read for Bounded {
         if self.consumed >= self.limit {
             return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLong));
         }
-        let room = usize::try_from(self.limit - self.consumed)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
+        let room = usize::try_from(self.limit - self.consumed).unwrap_or(usize::MAX).min(buf.len());
         let n = self.inner.read(&mut buf[..room])?;
         self.consumed += n as u64;
         Ok(n)

@@ -37,17 +37,12 @@ pub(super) fn open_text(
     what: &str,
 ) -> Result<TextSource, FileError> {
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
-    (&mut input)
-        .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut prefix)
-        .map_err(read_error)?;
+    (&mut input).take(SNIFF_BYTES as u64).read_to_end(&mut prefix).map_err(read_error)?;
     if prefix.is_empty() {
         return Err(FileError::new("file is empty"));
     }
     if prefix.starts_with(b"\xFF\xFE") || prefix.starts_with(b"\xFE\xFF") {
-        return Err(FileError::new(
-            "UTF-16 text is not supported, save the file as UTF-8 or GB18030",
-        ));
+        return Err(FileError::new("UTF-16 text is not supported, save the file as UTF-8 or GB18030"));
     }
     let has_bom = prefix.starts_with(UTF8_BOM);
     if has_bom {
@@ -56,31 +51,30 @@ pub(super) fn open_text(
             return Err(FileError::new("file is empty"));
         }
     }
-    let binary = || FileError::new(format!("binary data, not a {what} file"));
     if prefix.contains(&0) || looks_binary(&prefix) {
-        return Err(binary());
+        return Err(FileError::new(format!("binary data, not a {what} file")));
     }
     let cut_at_boundary = prefix.len() + usize::from(has_bom) * UTF8_BOM.len() >= SNIFF_BYTES;
+    let utf8 = is_utf8_prefix(&prefix, cut_at_boundary);
     let encoding = match choice {
         _ if has_bom => Encoding::Utf8,
         EncodingChoice::Utf8 => Encoding::Utf8,
         EncodingChoice::Gb18030 => Encoding::Gb18030,
-        EncodingChoice::Auto if is_utf8_prefix(&prefix, cut_at_boundary) => Encoding::Utf8,
+        EncodingChoice::Auto if utf8 => Encoding::Utf8,
         EncodingChoice::Auto => Encoding::Gb18030,
     };
     if encoding == Encoding::Gb18030 && mostly_malformed_gb18030(&prefix) {
-        return Err(FileError::new(format!(
-            "binary data, not a {what} file (neither UTF-8 nor GB18030 text)"
-        )));
+        return Err(FileError::new(if utf8 {
+            "the file is not GB18030 text: it reads as UTF-8".to_owned()
+        } else {
+            format!("binary data, not a {what} file (neither UTF-8 nor GB18030 text)")
+        }));
     }
     let raw: Box<dyn Read + Send> = Box::new(Cursor::new(prefix).chain(input));
     let stream: Box<dyn Read + Send> = match encoding {
-        Encoding::Gb18030 => Box::new(
-            DecodeReaderBytesBuilder::new()
-                .encoding(Some(GB18030))
-                .bom_sniffing(false)
-                .build(raw),
-        ),
+        Encoding::Gb18030 => {
+            Box::new(DecodeReaderBytesBuilder::new().encoding(Some(GB18030)).bom_sniffing(false).build(raw))
+        }
         Encoding::Utf8 | Encoding::Native => raw,
     };
     Ok(TextSource { encoding, stream })

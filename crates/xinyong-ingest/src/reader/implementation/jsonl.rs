@@ -35,15 +35,11 @@ pub(super) fn open(source: TextSource) -> Result<Box<dyn RowReader>, FileError> 
     loop {
         match reader.read_line()? {
             None => {
-                return Err(FileError::new(
-                    "no JSON object in the file: it holds only blank lines",
-                ));
+                return Err(FileError::new("no JSON object in the file: it holds only blank lines"));
             }
             Some(Line::Blank) => continue,
             Some(Line::Bad { message, .. }) => {
-                return Err(FileError::new(format!(
-                    "not a JSON lines file: the first line {message}"
-                )));
+                return Err(FileError::new(format!("not a JSON lines file: the first line {message}")));
             }
             Some(Line::Object(object)) => {
                 reader.pending = reader.row_of(object);
@@ -81,10 +77,7 @@ impl JsonlReader {
     fn read_line(&mut self) -> Result<Option<Line>, FileError> {
         self.buf.clear();
         let limit = MAX_RECORD_BYTES + 1;
-        let n = (&mut self.lines)
-            .take(limit)
-            .read_until(b'\n', &mut self.buf)
-            .map_err(read_error)?;
+        let n = (&mut self.lines).take(limit).read_until(b'\n', &mut self.buf).map_err(read_error)?;
         if n == 0 {
             return Ok(None);
         }
@@ -92,30 +85,18 @@ impl JsonlReader {
         if self.buf.last() != Some(&b'\n') && self.buf.len() as u64 >= limit {
             skip_rest_of_line(&mut self.lines).map_err(read_error)?;
             let message = format!("is longer than {} MiB", MAX_RECORD_BYTES / (1024 * 1024));
-            return Ok(Some(Line::Bad {
-                code: code::BAD_JSON,
-                message,
-            }));
+            return Ok(Some(Line::Bad { code: code::BAD_JSON, message }));
         }
         let Some(text) = as_text(&self.buf, self.encoding) else {
-            let message = format!(
-                "holds bytes that are not valid {} text",
-                self.encoding.as_str()
-            );
-            return Ok(Some(Line::Bad {
-                code: code::BAD_ENCODING,
-                message,
-            }));
+            let message = format!("holds bytes that are not valid {} text", self.encoding.as_str());
+            return Ok(Some(Line::Bad { code: code::BAD_ENCODING, message }));
         };
         if text.trim().is_empty() {
             return Ok(Some(Line::Blank));
         }
         let line = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(object)) => Line::Object(object),
-            Ok(other) => Line::Bad {
-                code: code::BAD_JSON,
-                message: format!("is {}, not an object", kind(&other)),
-            },
+            Ok(other) => Line::Bad { code: code::BAD_JSON, message: format!("is {}, not an object", kind(&other)) },
             Err(e) => {
                 // serde_json says "at line 1 column N" of the one line it saw; keep only the column.
                 let mut what = e.to_string();
@@ -141,11 +122,7 @@ impl JsonlReader {
                 Some(&column) => column,
                 None if self.headers.len() >= MAX_COLUMNS => {
                     let message = format!("the file has more than {MAX_COLUMNS} different keys");
-                    return Some(Err(RowError {
-                        row,
-                        code: code::BAD_JSON,
-                        message,
-                    }));
+                    return Some(Err(RowError { row, code: code::BAD_JSON, message }));
                 }
                 None => {
                     self.headers.push(key.clone());
@@ -156,9 +133,7 @@ impl JsonlReader {
             let cell = match value {
                 Value::Null => Cell::Empty,
                 Value::Bool(b) => Cell::Bool(b),
-                Value::Number(n) => n
-                    .as_f64()
-                    .map_or_else(|| text_cell(&n.to_string()), Cell::Number),
+                Value::Number(n) => n.as_f64().map_or_else(|| text_cell(&n.to_string()), Cell::Number),
                 Value::String(s) => text_cell(&s),
                 Value::Array(_) | Value::Object(_) => {
                     bad.get_or_insert(key);
@@ -171,15 +146,8 @@ impl JsonlReader {
             cells[column] = cell;
         }
         if let Some(key) = bad {
-            let message = format!(
-                "{:?} holds a list or an object, not a single value",
-                one_line(&key, 40)
-            );
-            return Some(Err(RowError {
-                row,
-                code: code::BAD_CELL,
-                message,
-            }));
+            let message = format!("{:?} holds a list or an object, not a single value", one_line(&key, 40));
+            return Some(Err(RowError { row, code: code::BAD_CELL, message }));
         }
         if cells.iter().all(Cell::is_empty) {
             return None;
@@ -207,11 +175,7 @@ impl RowReader for JsonlReader {
                 Some(Line::Blank) => continue,
                 Some(Line::Bad { code, message }) => {
                     let message = format!("the line {message}");
-                    return Ok(Some(Err(RowError {
-                        row: self.line_no,
-                        code,
-                        message,
-                    })));
+                    return Ok(Some(Err(RowError { row: self.line_no, code, message })));
                 }
                 Some(Line::Object(object)) => {
                     if let Some(row) = self.row_of(object) {

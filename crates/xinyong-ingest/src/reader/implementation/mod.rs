@@ -60,8 +60,7 @@ pub(super) fn open_path(
     format: Format,
     encoding: EncodingChoice,
 ) -> Result<Box<dyn RowReader>, FileError> {
-    let file =
-        File::open(path).map_err(|e| FileError::new(format!("cannot open the file: {e}")))?;
+    let file = File::open(path).map_err(|e| FileError::new(format!("cannot open the file: {e}")))?;
     match format {
         Format::Xlsx => xlsx::open(file),
         Format::Csv | Format::Jsonl => open_stream(Box::new(file), format, encoding),
@@ -83,8 +82,7 @@ pub(super) fn open_stream(
 /// Copies a stream to an anonymous temporary file (deleted by the OS even if we crash), because
 /// XLSX is a ZIP archive and needs random access.
 fn spool(mut input: Box<dyn Read + Send>) -> Result<File, FileError> {
-    let temp_error =
-        |e: io::Error| FileError::new(format!("cannot spool the upload to a temporary file: {e}"));
+    let temp_error = |e: io::Error| FileError::new(format!("cannot spool the upload to a temporary file: {e}"));
     let mut file = tempfile::tempfile().map_err(temp_error)?;
     io::copy(&mut input, &mut file).map_err(read_error)?;
     io::Seek::rewind(&mut file).map_err(temp_error)?;
@@ -92,29 +90,18 @@ fn spool(mut input: Box<dyn Read + Send>) -> Result<File, FileError> {
 }
 
 fn read_error(e: io::Error) -> FileError {
-    FileError::new(format!(
-        "cannot read the file: {}",
-        one_line(&e.to_string(), 120)
-    ))
+    FileError::new(format!("cannot read the file: {}", one_line(&e.to_string(), 120)))
 }
 
 /// A cell from text as found in a file: whitespace-only text is [`Cell::Empty`]; other text is kept
 /// as written (normalisation is the validator's job).
 fn text_cell(s: &str) -> Cell {
-    if s.trim().is_empty() {
-        Cell::Empty
-    } else {
-        Cell::Text(s.to_owned())
-    }
+    if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) }
 }
 
 /// `s` on one line and at most `max` characters, for quoting labels or foreign error messages.
 fn one_line(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
+    let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(max).collect();
     if s.chars().count() > max {
         out.push('…');
     }
@@ -132,10 +119,7 @@ fn trim_trailing_empty(labels: &mut Vec<String>) {
 /// dropped; a non-empty one is an error message for code `extra_cells`.
 fn fit_to_header(cells: &mut Vec<Cell>, width: usize) -> Result<(), String> {
     if let Some(extra) = cells.iter().skip(width).position(|c| !c.is_empty()) {
-        return Err(format!(
-            "column {} holds a value but the header has only {width} columns",
-            width + extra + 1
-        ));
+        return Err(format!("column {} holds a value but the header has only {width} columns", width + extra + 1));
     }
     cells.truncate(width);
     Ok(())

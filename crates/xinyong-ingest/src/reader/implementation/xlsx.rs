@@ -30,12 +30,8 @@ const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 pub(super) fn open(mut file: File) -> Result<Box<dyn RowReader>, FileError> {
     check_container(&mut file)?;
-    let mut reader = XlsxReader {
-        rows: xlsx_worker::spawn(file)?,
-        headers: Vec::new(),
-        first_column: 0,
-        finished: false,
-    };
+    let mut reader =
+        XlsxReader { rows: xlsx_worker::spawn(file)?, headers: Vec::new(), first_column: 0, finished: false };
     let Some(header) = reader.receive()? else {
         return Err(FileError::new("the first worksheet is empty"));
     };
@@ -47,9 +43,7 @@ pub(super) fn open(mut file: File) -> Result<Box<dyn RowReader>, FileError> {
 /// before calamine would in ZIP terms.
 fn check_container(file: &mut File) -> Result<(), FileError> {
     let mut magic = Vec::with_capacity(CFB_MAGIC.len());
-    file.take(CFB_MAGIC.len() as u64)
-        .read_to_end(&mut magic)
-        .map_err(read_error)?;
+    file.take(CFB_MAGIC.len() as u64).read_to_end(&mut magic).map_err(read_error)?;
     file.rewind().map_err(read_error)?;
     if magic.is_empty() {
         return Err(FileError::new("file is empty"));
@@ -60,9 +54,7 @@ fn check_container(file: &mut File) -> Result<(), FileError> {
         ));
     }
     if !magic.starts_with(ZIP_MAGIC) {
-        return Err(FileError::new(
-            "not an XLSX workbook: the file is not a ZIP archive",
-        ));
+        return Err(FileError::new("not an XLSX workbook: the file is not a ZIP archive"));
     }
     Ok(())
 }
@@ -81,9 +73,10 @@ impl XlsxReader {
         if self.finished {
             return Ok(None);
         }
-        let message = self.rows.recv().unwrap_or_else(|_| {
-            Msg::Failed("the XLSX reader stopped unexpectedly (a damaged workbook?)".into())
-        });
+        let message = self
+            .rows
+            .recv()
+            .unwrap_or_else(|_| Msg::Failed("the XLSX reader stopped unexpectedly (a damaged workbook?)".into()));
         match message {
             Msg::Row(row) => Ok(Some(row)),
             Msg::End => {
@@ -99,15 +92,10 @@ impl XlsxReader {
 
     fn set_header(&mut self, header: SheetRow) -> Result<(), FileError> {
         let columns = header.cells.iter().map(|(column, _)| *column);
-        let (first, last) = (
-            columns.clone().min().unwrap_or(0),
-            columns.max().unwrap_or(0),
-        );
+        let (first, last) = (columns.clone().min().unwrap_or(0), columns.max().unwrap_or(0));
         let width = (last - first) as usize + 1;
         if width > MAX_COLUMNS {
-            return Err(FileError::new(format!(
-                "the header row has more than {MAX_COLUMNS} columns"
-            )));
+            return Err(FileError::new(format!("the header row has more than {MAX_COLUMNS} columns")));
         }
         let mut labels = vec![String::new(); width];
         for (column, value) in header.cells {
@@ -115,10 +103,7 @@ impl XlsxReader {
                 SheetCell::Value(cell) => label(&cell),
                 SheetCell::Bad(what) => {
                     let at = cell_name(column, header.row);
-                    return Err(FileError::new(format!(
-                        "the header row: cell {at} holds {}",
-                        one_line(&what, 60)
-                    )));
+                    return Err(FileError::new(format!("the header row: cell {at} holds {}", one_line(&what, 60))));
                 }
             };
         }
@@ -136,17 +121,10 @@ impl XlsxReader {
                 SheetCell::Value(cell) => cell,
                 SheetCell::Bad(what) => {
                     let message = format!("cell {} holds {what}", cell_name(column, sheet_row.row));
-                    return Err(RowError {
-                        row,
-                        code: code::BAD_CELL,
-                        message,
-                    });
+                    return Err(RowError { row, code: code::BAD_CELL, message });
                 }
             };
-            let index = column
-                .checked_sub(self.first_column)
-                .map(|i| i as usize)
-                .filter(|&i| i < self.headers.len());
+            let index = column.checked_sub(self.first_column).map(|i| i as usize).filter(|&i| i < self.headers.len());
             let Some(index) = index else {
                 extra.get_or_insert(column);
                 continue;
@@ -157,15 +135,9 @@ impl XlsxReader {
             cells[index] = cell;
         }
         if let Some(column) = extra {
-            let message = format!(
-                "cell {} holds a value but its column has no header",
-                cell_name(column, sheet_row.row)
-            );
-            return Err(RowError {
-                row,
-                code: code::EXTRA_CELLS,
-                message,
-            });
+            let message =
+                format!("cell {} holds a value but its column has no header", cell_name(column, sheet_row.row));
+            return Err(RowError { row, code: code::EXTRA_CELLS, message });
         }
         Ok(RawRow { row, cells })
     }

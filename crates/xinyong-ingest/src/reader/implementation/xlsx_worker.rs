@@ -76,9 +76,7 @@ fn read_first_sheet(file: File, tx: &SyncSender<Msg>) -> Result<(), Stop> {
         .find(|s| s.typ == SheetType::WorkSheet)
         .map(|s| s.name.clone())
         .ok_or_else(|| Stop::Failed("the workbook has no worksheet".into()))?;
-    let mut cells = workbook
-        .worksheet_cells_reader(&sheet)
-        .map_err(|e| Stop::Failed(not_xlsx(&e)))?;
+    let mut cells = workbook.worksheet_cells_reader(&sheet).map_err(|e| Stop::Failed(not_xlsx(&e)))?;
     let mut current: Option<SheetRow> = None;
     let mut rows_done = 0u32;
     loop {
@@ -86,10 +84,7 @@ fn read_first_sheet(file: File, tx: &SyncSender<Msg>) -> Result<(), Stop> {
             Ok(Some(cell)) => cell,
             Ok(None) => break,
             Err(e) => {
-                let message = format!(
-                    "the XLSX workbook is damaged after sheet row {rows_done}: {}",
-                    detail(&e)
-                );
+                let message = format!("the XLSX workbook is damaged after sheet row {rows_done}: {}", detail(&e));
                 return Err(Stop::Failed(message));
             }
         };
@@ -101,15 +96,9 @@ fn read_first_sheet(file: File, tx: &SyncSender<Msg>) -> Result<(), Stop> {
             rows_done = done.row + 1;
             send(tx, done)?;
         }
-        let current = current.get_or_insert_with(|| SheetRow {
-            row,
-            cells: Vec::new(),
-        });
+        let current = current.get_or_insert_with(|| SheetRow { row, cells: Vec::new() });
         if current.cells.len() >= MAX_COLUMNS {
-            return Err(Stop::Failed(format!(
-                "sheet row {} has more than {MAX_COLUMNS} cells",
-                row + 1
-            )));
+            return Err(Stop::Failed(format!("sheet row {} has more than {MAX_COLUMNS} cells", row + 1)));
         }
         current.cells.push((column, value));
     }
@@ -125,9 +114,7 @@ fn send(tx: &SyncSender<Msg>, row: SheetRow) -> Result<(), Stop> {
 
 fn not_xlsx(e: &XlsxError) -> String {
     match e {
-        XlsxError::Password => {
-            "not an XLSX workbook: it is password protected, save it without a password".into()
-        }
+        XlsxError::Password => "not an XLSX workbook: it is password protected, save it without a password".into(),
         e => format!("not an XLSX workbook: {}", detail(e)),
     }
 }
@@ -149,10 +136,7 @@ fn convert(value: &DataRef<'_>) -> Option<SheetCell> {
         DataRef::Float(f) => Cell::Number(*f),
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) => return Some(date_time(dt)),
-        DataRef::DateTimeIso(s) => match s
-            .get(..10)
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        {
+        DataRef::DateTimeIso(s) => match s.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
             Some(date) => Cell::Date(date),
             None => Cell::Text(s.clone()),
         },
@@ -178,9 +162,7 @@ fn date_time(dt: &ExcelDateTime) -> SheetCell {
     }
     match NaiveDate::from_ymd_opt(year.into(), month.into(), day.into()) {
         Some(date) => SheetCell::Value(Cell::Date(date)),
-        None => SheetCell::Bad(format!(
-            "the date {year}-{month:02}-{day:02}, which does not exist"
-        )),
+        None => SheetCell::Bad(format!("the date {year}-{month:02}-{day:02}, which does not exist")),
     }
 }
 
@@ -191,11 +173,7 @@ mod tests {
     use super::*;
 
     fn date_of(serial: f64, is_1904: bool) -> Option<NaiveDate> {
-        match date_time(&ExcelDateTime::new(
-            serial,
-            ExcelDateTimeType::DateTime,
-            is_1904,
-        )) {
+        match date_time(&ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, is_1904)) {
             SheetCell::Value(Cell::Date(d)) => Some(d),
             _ => None,
         }
@@ -203,14 +181,8 @@ mod tests {
 
     #[test]
     fn an_excel_serial_is_a_date_in_either_epoch() {
-        assert_eq!(
-            date_of(43217.0, false),
-            NaiveDate::from_ymd_opt(2018, 4, 27)
-        );
-        assert_eq!(
-            date_of(43217.75, false),
-            NaiveDate::from_ymd_opt(2018, 4, 27)
-        );
+        assert_eq!(date_of(43217.0, false), NaiveDate::from_ymd_opt(2018, 4, 27));
+        assert_eq!(date_of(43217.75, false), NaiveDate::from_ymd_opt(2018, 4, 27));
         assert_eq!(date_of(41755.0, true), NaiveDate::from_ymd_opt(2018, 4, 27));
     }
 

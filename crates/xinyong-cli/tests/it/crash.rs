@@ -1,0 +1,68 @@
+//! A `kill -9` in the middle of a batch leaves the store consistent: that batch absent, earlier
+//! batches intact, and the same file loads cleanly afterwards.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use super::{Platform, stderr};
+
+const HEADER: &str =
+    "行政相对人名称,统一社会信用代码,行政许可决定文书名称,行政许可决定文书号,许可内容,许可决定日期,许可机关\n";
+
+fn licence_file(p: &Platform, name: &str, rows: u32) -> std::path::PathBuf {
+    let path = p.dir.path().join(name);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    w.write_all(HEADER.as_bytes()).unwrap();
+    for i in 0..rows {
+        let uscc = xinyong_domain::ids::complete_uscc(&format!("91310115MA{:06}", i % 50_000)).unwrap();
+        writeln!(w, "上海测试{}有限公司,{uscc},准予行政许可决定书,沪许〔2025〕{name}{i}号,道路货物运输经营许可,2025-06-01,上海市交通委员会", i % 50_000).unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+fn count(p: &Platform, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(p.data().join(xinyong_store_sqlite::DB_FILE)).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_kill_in_the_middle_of_a_batch_leaves_it_wholly_out() {
+    let p = Platform::new();
+    let small = licence_file(&p, "small.csv", 500);
+    let (out, v) = p.ingest("sh_transport", "admin_license", &small, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(v["accepted"], 500);
+
+    let big = licence_file(&p, "big.csv", 600_000);
+    let mut child = p
+        .command(&["ingest", "--unit", "sh_transport", "--item", "admin_license", big.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the batch has written a good part of itself to the WAL, then kill it.
+    let wal = p.data().join(format!("{}-wal", xinyong_store_sqlite::DB_FILE));
+    let started = Instant::now();
+    loop {
+        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if size > 8 << 20 || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the batch finished before it could be killed; make the file bigger");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    assert_eq!(count(&p, "SELECT count(*) FROM records"), 500);
+    assert_eq!(count(&p, "SELECT count(*) FROM batches"), 1);
+    let conn = rusqlite::Connection::open(p.data().join(xinyong_store_sqlite::DB_FILE)).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    drop(conn);
+
+    let (out, v) = p.ingest("sh_transport", "admin_license", &big, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(v["accepted"], 600_000);
+    assert_eq!(count(&p, "SELECT count(*) FROM records"), 600_500);
+}

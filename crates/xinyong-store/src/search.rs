@@ -1,0 +1,53 @@
+//! Subject search: by any 2-or-more-character part of a name, or by full or partial identifier.
+//!
+//! Ranking (CONTRACT.md / issue 3): an exact identifier first, then names starting with the text, then
+//! names containing it, then identifiers starting with it; within a rank, shorter names first, then id.
+//! Resident IDs are found only in full (they are stored as keyed hashes, never as searchable text).
+
+use serde::{Deserialize, Serialize};
+use xinyong_domain::ids::ResidentId;
+use xinyong_domain::subject::SubjectKind;
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// What the user typed (normalised by the store).
+    pub text: String,
+    /// Include natural persons found by name (callers with full view only); a full resident ID always
+    /// finds its person.
+    pub include_natural_persons: bool,
+    /// 1-based page.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchRank {
+    ExactId,
+    NamePrefix,
+    NameSubstring,
+    IdPrefix,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchHit {
+    pub subject_id: i64,
+    pub kind: SubjectKind,
+    pub name: String,
+    pub uscc: Option<String>,
+    pub resident_id: Option<ResidentId>,
+    pub rank: MatchRank,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// All matches (capped by the backend at a documented maximum).
+    pub total: u64,
+}
+
+pub trait SearchStore {
+    fn search_subjects(&self, query: &SearchQuery) -> Result<SearchPage>;
+}
