@@ -58,6 +58,9 @@ pub enum Command {
         listen: SocketAddr,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Stop after loading (for scripts and tests) instead of serving.
+        #[arg(long, hide = true)]
+        no_serve: bool,
     },
     /// Load one batch.
     Ingest(IngestArgs),
@@ -80,6 +83,57 @@ pub enum Command {
         /// The batch id (b-…).
         id: String,
     },
+    /// Run the web portal, workbench and API.
+    Serve {
+        #[arg(long, env = "XINYONG_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// A TOML settings file (see the server's settings documentation).
+        #[arg(long, env = "XINYONG_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Accounts (API tokens are printed once and stored only as hashes).
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// A subject's profile as an operator sees it (logged as a query).
+    Subject {
+        /// USCC, resident ID or internal subject id.
+        key: String,
+        #[arg(long)]
+        purpose: Option<String>,
+    },
+    /// The audit trail: verify its hash chain and signed checkpoints, or sign a checkpoint now.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account and print its API token once.
+    Add {
+        name: String,
+        #[arg(long)]
+        unit: Option<String>,
+        /// admin, supplier, department, market or subject.
+        #[arg(long)]
+        role: String,
+        /// For the subject role: the subject (USCC or resident ID) this account is.
+        #[arg(long)]
+        subject: Option<String>,
+    },
+    /// The accounts (never their tokens).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain and check every signed checkpoint; exit 1 if anything is wrong.
+    Verify,
+    /// Sign a checkpoint of the current chain head.
+    Checkpoint,
 }
 
 #[derive(Debug, Args)]

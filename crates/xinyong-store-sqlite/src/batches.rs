@@ -19,7 +19,7 @@ use xinyong_store::{
     WriteOutcome,
 };
 
-use crate::{SqliteStore, db_err, poisoned};
+use crate::{SqliteStore, db_err, poisoned, search};
 
 /// Subjects remembered per batch; cleared when full so memory stays bounded.
 const SUBJECT_CACHE_LIMIT: usize = 200_000;
@@ -250,12 +250,13 @@ impl SqliteBatch<'_> {
         };
         let id = match found {
             Some((id, name)) if name == claim.name => id,
-            Some((id, _)) => {
+            Some((id, old_name)) => {
                 self.conn
                     .prepare_cached("UPDATE subjects SET name = ?2, updated_at = ?3 WHERE id = ?1")
                     .map_err(db_err)?
                     .execute(params![id, claim.name, self.now])
                     .map_err(db_err)?;
+                search::index_name(&self.conn, id, claim.kind, Some(&old_name), &claim.name)?;
                 self.add_name(id, &claim.name)?;
                 id
             }
@@ -294,6 +295,7 @@ impl SqliteBatch<'_> {
             .execute(params![claim.kind.as_str(), claim.name, uscc, org_code, rid_hash, rid_enc, self.now])
             .map_err(db_err)?;
         let id = self.conn.last_insert_rowid();
+        search::index_name(&self.conn, id, claim.kind, None, &claim.name)?;
         self.add_name(id, &claim.name)?;
         Ok(id)
     }

@@ -7,14 +7,18 @@
 //! xinyong-data/
 //!   xinyong.db        the database (+ -wal, -shm while open)
 //!   keys/vault.key    encryption and lookup keys (0600), never inside the database
+//!   audit.db          the audit trail, append-only, with its own write lock (see `audit.rs`)
 //! ```
 //! Durability: `synchronous=FULL`, so a committed batch survives power loss before it is reported.
 
 mod accounts;
+mod audit;
 mod batches;
 mod catalog;
 mod conn;
 mod migrate;
+mod publication;
+mod search;
 mod stats;
 mod subjects;
 
@@ -33,6 +37,8 @@ pub struct SqliteStore {
     vault: Vault,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// The audit trail's own database (`audit.db`), so audit writes never wait for an ingest batch.
+    audit: audit::AuditDb,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -56,6 +62,7 @@ impl SqliteStore {
                     std::fs::remove_file(&p)?;
                 }
             }
+            audit::AuditDb::remove_files(dir)?;
             let keys = dir.join("keys");
             if keys.exists() {
                 std::fs::remove_dir_all(&keys)?;
@@ -78,7 +85,14 @@ impl SqliteStore {
     fn open_with(dir: &Path, vault: Vault) -> Result<SqliteStore> {
         let mut writer = conn::open_writer(&dir.join(DB_FILE))?;
         migrate::migrate(&mut writer)?;
-        Ok(SqliteStore { dir: dir.to_path_buf(), vault, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        let audit = audit::AuditDb::open(dir)?;
+        Ok(SqliteStore {
+            dir: dir.to_path_buf(),
+            vault,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            audit,
+        })
     }
 
     pub fn dir(&self) -> &Path {

@@ -6,8 +6,11 @@ use xinyong_store::{Result, StoreError};
 
 use crate::db_err;
 
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (3, include_str!("../migrations/0003_accounts.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_search.sql")),
+    (3, include_str!("../migrations/0003_accounts.sql")),
+];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     conn.execute_batch(

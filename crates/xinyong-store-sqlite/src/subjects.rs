@@ -15,7 +15,7 @@ use xinyong_store::{Record, RecordVersion, Result, StoreError, Subject, SubjectK
 use crate::{SqliteStore, db_err};
 
 const SUBJECT_COLUMNS: &str = "id, kind, name, uscc, org_code, rid_enc, created_at";
-const RECORD_COLUMNS: &str = "id, item, item_version, source_key, subject_id, unit, version, status, record_date, \
+pub(crate) const RECORD_COLUMNS: &str = "id, item, item_version, source_key, subject_id, unit, version, status, record_date, \
      end_date, fields, secret, batch_id, created_at, updated_at, severity, published, public_until";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -102,7 +102,7 @@ impl SqliteStore {
         })
     }
 
-    fn record_from_row(&self, r: &Row<'_>) -> Result<Record> {
+    pub(crate) fn record_from_row(&self, r: &Row<'_>) -> Result<Record> {
         let get = |e: rusqlite::Error| db_err(e);
         let status: String = r.get(7).map_err(get)?;
         let end: Option<String> = r.get(9).map_err(get)?;

@@ -141,7 +141,9 @@ pub fn make_checkpoint(store: &dyn AuditStore, keyring: &Keyring, now: Timestamp
     let last = store
         .checkpoints()?
         .into_iter()
-        .filter(|cp| verify(keyring.public_keys(), &cp.key_id, &checkpoint_message(cp.seq, &cp.hash), &cp.signature).is_ok())
+        .filter(|cp| {
+            verify(keyring.public_keys(), &cp.key_id, &checkpoint_message(cp.seq, &cp.hash), &cp.signature).is_ok()
+        })
         .max_by_key(|cp| cp.seq);
     // Re-read the last checkpointed entry itself, to anchor the stretch to it.
     let mut after = last.as_ref().map_or(0, |cp| cp.seq - 1);
@@ -192,7 +194,7 @@ pub(crate) mod test_support {
     pub struct MemoryAudit {
         records: Mutex<Vec<AuditRecord>>,
         checkpoints: Mutex<Vec<AuditCheckpoint>>,
-        calls: Mutex<usize>,
+        batches: Mutex<Vec<usize>>,
         failing: bool,
     }
 
@@ -205,8 +207,9 @@ pub(crate) mod test_support {
             self.records.lock().map(|r| r.clone()).unwrap_or_default()
         }
 
-        pub fn calls(&self) -> usize {
-            self.calls.lock().map(|c| *c).unwrap_or_default()
+        /// The number of entries of each `append_audit` call, in order.
+        pub fn batches(&self) -> Vec<usize> {
+            self.batches.lock().map(|b| b.clone()).unwrap_or_default()
         }
 
         /// Replaces the stored records (an attacker with write access).
@@ -219,8 +222,8 @@ pub(crate) mod test_support {
 
     impl AuditStore for MemoryAudit {
         fn append_audit(&self, entries: &[AuditEntry]) -> Result<Vec<AuditRecord>> {
-            if let Ok(mut calls) = self.calls.lock() {
-                *calls += 1;
+            if let Ok(mut batches) = self.batches.lock() {
+                batches.push(entries.len());
             }
             if self.failing {
                 return Err(crate::StoreError::Backend("disk full".into()));

@@ -310,7 +310,10 @@ macro_rules! run_conformance {
             an_unlinked_row_is_stored_without_a_subject,
             a_dropped_batch_leaves_nothing,
             discarded_rows_keep_the_issues_and_the_rejected_batch,
-            batches_report_what_they_did_and_stats_add_up
+            batches_report_what_they_did_and_stats_add_up,
+            audit_entries_chain_from_genesis_and_verify,
+            audit_of_a_subject_comes_back_newest_first,
+            audit_checkpoints_round_trip_and_verify
         );
     };
     (@each $fresh:expr; $($name:ident),+) => {
@@ -324,4 +327,131 @@ macro_rules! run_conformance {
             }
         )+
     };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Audit trail (DOMAIN.md §9). Kept together at the end of the file; their names close the list of
+// `run_conformance!`.
+
+pub use audit_checks::{
+    audit_checkpoints_round_trip_and_verify, audit_entries_chain_from_genesis_and_verify,
+    audit_of_a_subject_comes_back_newest_first,
+};
+
+mod audit_checks {
+    use ed25519_dalek::{Signer, SigningKey};
+    use xinyong_domain::access::{Channel, Purpose, Role};
+
+    use super::{Check, at, err};
+    use crate::Store;
+    use crate::audit::{AuditCheckpoint, AuditEntry, AuditRecord, GENESIS_HASH, chain_hash, checkpoint_message};
+    use crate::audit_verify::verify_audit;
+    use crate::keyring::KeyInfo;
+
+    /// An entry about `subject`; every third one leaves the optional fields empty, and the time has
+    /// nanoseconds and a foreign offset: backends must give back exactly what the hash covered.
+    fn entry(n: u32, subject: Option<i64>) -> AuditEntry {
+        let full = !n.is_multiple_of(3);
+        let text = format!("2026-05-06T10:00:{:02}.123456789+01:00", n % 60);
+        AuditEntry {
+            at: chrono::DateTime::parse_from_rfc3339(&text).unwrap_or_default(),
+            account_id: full.then_some(i64::from(n)),
+            account_name: format!("用户{n}"),
+            unit: full.then(|| "sh_amr".to_owned()),
+            role: if full { Role::Department } else { Role::Public },
+            action: "profile".to_owned(),
+            subject_id: subject,
+            purpose: full.then_some(Purpose::SelfQuery),
+            channel: if full { Channel::Api } else { Channel::Web },
+            outcome: if full { "allowed" } else { "denied" }.to_owned(),
+            detail: format!("查询 {n}: \"quoted\" \\ detail"),
+            request_id: full.then(|| format!("req-{n}")),
+        }
+    }
+
+    fn seqs(records: &[AuditRecord]) -> Vec<i64> {
+        records.iter().map(|r| r.seq).collect()
+    }
+
+    pub fn audit_entries_chain_from_genesis_and_verify(store: &dyn Store) -> Check {
+        ensure!(store.append_audit(&[]).map_err(err)?.is_empty(), "appending nothing stores nothing");
+        let first_entries: Vec<AuditEntry> = (1..=3).map(|n| entry(n, Some(7))).collect();
+        let first = store.append_audit(&first_entries).map_err(err)?;
+        let second = store.append_audit(&[entry(4, None), entry(5, Some(8))]).map_err(err)?;
+        ensure!(seqs(&first) == [1, 2, 3] && seqs(&second) == [4, 5], "seqs {:?} {:?}", seqs(&first), seqs(&second));
+        let all: Vec<AuditRecord> = first.iter().chain(&second).cloned().collect();
+        let mut prev = GENESIS_HASH.to_vec();
+        for r in &all {
+            ensure!(r.prev_hash == prev, "entry {} links to its predecessor (the first to genesis)", r.seq);
+            ensure!(r.hash == chain_hash(&prev, r.seq, &r.entry), "entry {} carries its chain hash", r.seq);
+            prev = r.hash.clone();
+        }
+        ensure!(first.iter().map(|r| &r.entry).eq(first_entries.iter()), "entries come back as given");
+
+        let stored = store.audit_after(0, 100).map_err(err)?;
+        ensure!(stored == all, "stored entries read back exactly: {stored:?}");
+        let page = store.audit_after(2, 2).map_err(err)?;
+        ensure!(seqs(&page) == [3, 4], "audit_after(2, 2): {:?}", seqs(&page));
+        ensure!(store.audit_after(5, 10).map_err(err)?.is_empty(), "nothing after the head");
+
+        let v = verify_audit(store, &[]).map_err(err)?;
+        ensure!(v.is_intact(), "an untouched trail verifies: {:?}", v.problems);
+        ensure!(v.entries == 5 && v.head_seq == 5, "verification counts: {v:?}");
+        ensure!(v.head_hash == hex::encode(&prev), "head hash {}", v.head_hash);
+        Ok(())
+    }
+
+    pub fn audit_of_a_subject_comes_back_newest_first(store: &dyn Store) -> Check {
+        let subjects = [Some(7), Some(8), Some(7), None, Some(7)];
+        let entries: Vec<AuditEntry> = subjects.iter().zip(1..).map(|(s, n)| entry(n, *s)).collect();
+        store.append_audit(&entries[..2]).map_err(err)?;
+        store.append_audit(&entries[2..]).map_err(err)?;
+        let of7 = store.audit_of_subject(7, 10, 0).map_err(err)?;
+        ensure!(seqs(&of7) == [5, 3, 1], "subject 7, newest first: {:?}", seqs(&of7));
+        ensure!(of7.iter().all(|r| r.entry.subject_id == Some(7)), "only subject 7");
+        let paged = store.audit_of_subject(7, 1, 1).map_err(err)?;
+        ensure!(seqs(&paged) == [3], "limit 1 offset 1: {:?}", seqs(&paged));
+        ensure!(seqs(&store.audit_of_subject(8, 10, 0).map_err(err)?) == [2], "subject 8");
+        ensure!(store.audit_of_subject(99, 10, 0).map_err(err)?.is_empty(), "a subject never queried");
+        Ok(())
+    }
+
+    pub fn audit_checkpoints_round_trip_and_verify(store: &dyn Store) -> Check {
+        let secret = SigningKey::from_bytes(&[9u8; 32]);
+        let key = KeyInfo {
+            key_id: "conformance".to_owned(),
+            public_key: secret.verifying_key().to_bytes(),
+            valid_from: at(1),
+            valid_until: None,
+            retired: false,
+        };
+        let records = store.append_audit(&[entry(1, Some(7)), entry(2, None), entry(3, Some(7))]).map_err(err)?;
+        let checkpoint = |seq: i64, hash: &[u8], day: u32| AuditCheckpoint {
+            seq,
+            hash: hash.to_vec(),
+            at: at(day),
+            key_id: key.key_id.clone(),
+            signature: secret.sign(&checkpoint_message(seq, hash)).to_bytes().to_vec(),
+        };
+        ensure!(store.checkpoints().map_err(err)?.is_empty(), "a fresh store has no checkpoints");
+        let [r1, r2, r3] = records.as_slice() else { return Err(format!("three records: {records:?}")) };
+        let added = vec![checkpoint(r2.seq, &r2.hash, 2), checkpoint(r3.seq, &r3.hash, 3)];
+        for cp in &added {
+            store.add_checkpoint(cp).map_err(err)?;
+        }
+        let stored = store.checkpoints().map_err(err)?;
+        ensure!(stored == added, "checkpoints read back as added, in order: {stored:?}");
+        let v = verify_audit(store, std::slice::from_ref(&key)).map_err(err)?;
+        ensure!(v.is_intact() && v.checkpoints == 2 && v.entries == 3, "signed checkpoints verify: {v:?}");
+
+        // A validly signed checkpoint whose hash is not the chain's at its seq is reported.
+        store.add_checkpoint(&checkpoint(r2.seq, &r1.hash, 4)).map_err(err)?;
+        let v = verify_audit(store, std::slice::from_ref(&key)).map_err(err)?;
+        ensure!(
+            v.problems.len() == 1 && v.problems[0].starts_with("checkpoint at seq 2:"),
+            "a checkpoint off the chain is reported: {:?}",
+            v.problems
+        );
+        Ok(())
+    }
 }

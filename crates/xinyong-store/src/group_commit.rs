@@ -262,7 +262,83 @@ mod tests {
             assert_eq!(r.hash, chain_hash(&prev, r.seq, &r.entry));
             prev = r.hash.clone();
         }
-        assert!(store.calls() < 800, "entries were grouped: {} calls", store.calls());
+    }
+
+    /// Holds the first append until the test has queued more entries behind it.
+    struct Gated {
+        inner: MemoryAudit,
+        entered: Mutex<mpsc::Sender<()>>,
+        release: Mutex<mpsc::Receiver<()>>,
+    }
+
+    impl AuditStore for Gated {
+        fn append_audit(&self, entries: &[AuditEntry]) -> Result<Vec<AuditRecord>> {
+            let _ = self.entered.lock().unwrap().send(());
+            let _ = self.release.lock().unwrap().recv();
+            self.inner.append_audit(entries)
+        }
+        fn audit_after(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+            self.inner.audit_after(after, limit)
+        }
+        fn audit_of_subject(&self, subject_id: i64, limit: u32, offset: u32) -> Result<Vec<AuditRecord>> {
+            self.inner.audit_of_subject(subject_id, limit, offset)
+        }
+        fn add_checkpoint(&self, checkpoint: &AuditCheckpoint) -> Result<()> {
+            self.inner.add_checkpoint(checkpoint)
+        }
+        fn checkpoints(&self) -> Result<Vec<AuditCheckpoint>> {
+            self.inner.checkpoints()
+        }
+    }
+
+    #[test]
+    fn entries_queued_during_a_commit_share_the_next_one_up_to_max_batch() {
+        let (entered_tx, entered) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel();
+        let store = Arc::new(Gated {
+            inner: MemoryAudit::default(),
+            entered: Mutex::new(entered_tx),
+            release: Mutex::new(release_rx),
+        });
+        let committer = GroupCommitter::start(store.clone(), 8);
+        let first = committer.submit(entry(0));
+        entered.recv().unwrap();
+        let queued: Vec<AuditReceipt> = (1..=10).map(|i| committer.submit(entry(i))).collect();
+        for _ in 0..3 {
+            release.send(()).unwrap();
+        }
+        assert_eq!(first.wait().unwrap().seq, 1);
+        let seqs: Vec<i64> = queued.into_iter().map(|r| r.wait().unwrap().seq).collect();
+        assert_eq!(seqs, (2..=11).collect::<Vec<_>>());
+        assert_eq!(store.inner.batches(), vec![1, 8, 2]);
+    }
+
+    struct Panicking;
+
+    impl AuditStore for Panicking {
+        fn append_audit(&self, _: &[AuditEntry]) -> Result<Vec<AuditRecord>> {
+            panic!("simulated bug in a backend")
+        }
+        fn audit_after(&self, _: i64, _: u32) -> Result<Vec<AuditRecord>> {
+            Ok(Vec::new())
+        }
+        fn audit_of_subject(&self, _: i64, _: u32, _: u32) -> Result<Vec<AuditRecord>> {
+            Ok(Vec::new())
+        }
+        fn add_checkpoint(&self, _: &AuditCheckpoint) -> Result<()> {
+            Ok(())
+        }
+        fn checkpoints(&self) -> Result<Vec<AuditCheckpoint>> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn a_panicking_store_fails_its_waiters_and_every_later_submission() {
+        let committer = GroupCommitter::start(Arc::new(Panicking), 8);
+        assert!(committer.append(entry(1)).is_err());
+        let e = committer.append(entry(2)).unwrap_err();
+        assert!(e.to_string().contains("stopped"), "{e}");
     }
 
     #[test]

@@ -312,10 +312,16 @@ mod tests {
     fn a_tampered_message_or_signature_fails() {
         let (ring, _dir) = fresh("tamper");
         let (key_id, mut sig) = ring.sign(b"checkpoint 7");
-        assert_eq!(verify(ring.public_keys(), &key_id, b"checkpoint 8", &sig), Err(VerifyError::BadSignature(key_id.clone())));
+        assert_eq!(
+            verify(ring.public_keys(), &key_id, b"checkpoint 8", &sig),
+            Err(VerifyError::BadSignature(key_id.clone()))
+        );
         sig[0] ^= 1;
         assert!(verify(ring.public_keys(), &key_id, b"checkpoint 7", &sig).is_err());
-        assert_eq!(verify(ring.public_keys(), "0011223344556677", b"x", &sig), Err(VerifyError::UnknownKey("0011223344556677".into())));
+        assert_eq!(
+            verify(ring.public_keys(), "0011223344556677", b"x", &sig),
+            Err(VerifyError::UnknownKey("0011223344556677".into()))
+        );
         assert!(matches!(verify(ring.public_keys(), &key_id, b"x", &sig[..10]), Err(VerifyError::Malformed(_))));
     }
 

@@ -91,7 +91,16 @@ pub trait StatsStore {
 
 /// A whole store.
 pub trait Store:
-    CatalogStore + BatchStore + SubjectStore + StatsStore + access::AccountStore + audit::AuditStore + Send + Sync
+    CatalogStore
+    + BatchStore
+    + SubjectStore
+    + StatsStore
+    + access::AccountStore
+    + audit::AuditStore
+    + search::PublicationStore
+    + search::SearchStore
+    + Send
+    + Sync
 {
     /// Which backend this is (`sqlite`, `postgres`), for logs and `/healthz`.
     fn backend(&self) -> &'static str;

@@ -51,3 +51,26 @@ pub struct SearchPage {
 pub trait SearchStore {
     fn search_subjects(&self, query: &SearchQuery) -> Result<SearchPage>;
 }
+
+/// Which published records to list (双公示 and list publication).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedQuery {
+    /// Items to include (e.g. every item with `publication = penalty`).
+    pub items: Vec<String>,
+    /// Only records inside their window on this day.
+    pub today: chrono::NaiveDate,
+    /// Only records of this unit.
+    pub unit: Option<String>,
+    /// Decision dates from / to (inclusive).
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Published records, newest decision first: active, `published`, decided by `today`, and with no
+/// `public_until` or one after `today`.
+pub trait PublicationStore {
+    fn published_records(&self, query: &PublishedQuery) -> Result<(Vec<crate::Record>, u64)>;
+}

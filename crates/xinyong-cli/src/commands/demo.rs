@@ -8,9 +8,15 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde_json::json;
-use xinyong_domain::catalog::Catalog;
+use std::sync::Arc;
+
+use xinyong_domain::access::Role;
+use xinyong_domain::catalog::{Catalog, Openness, UnitDef};
 use xinyong_ingest::reader::{EncodingChoice, Format};
+use xinyong_server::Settings;
+use xinyong_store::access::{AccountStore, NewAuthorisation};
 use xinyong_store::{BatchReport, StatsStore, Store};
+use xinyong_store::{CatalogStore, SubjectKey, SubjectStore};
 use xinyong_store_sqlite::SqliteStore;
 use xinyong_synth::{Manifest, SynthOptions, generate};
 
@@ -21,11 +27,11 @@ use crate::{CmdResult, Failure};
 
 const MARKER: &str = ".xinyong-demo";
 
-pub fn run(g: &Global, subjects: u64, _listen: SocketAddr, seed: u64) -> CmdResult {
+pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool) -> CmdResult {
     let started = Instant::now();
     prepare_folder(&g.data)?;
     let catalog = Catalog::default_catalog().map_err(Failure::failed)?;
-    super::init::create(g, true, &catalog)?;
+    let (_, admin_token) = super::init::create(g, true, &catalog)?;
     std::fs::write(g.data.join(MARKER), b"made by xinyong demo\n").map_err(Failure::failed)?;
     let synth_dir = g.data.join("synth");
     let manifest = generate(&SynthOptions { out: synth_dir.clone(), subjects, seed }).map_err(Failure::failed)?;
@@ -50,7 +56,61 @@ pub fn run(g: &Global, subjects: u64, _listen: SocketAddr, seed: u64) -> CmdResu
     );
     println!();
     super::stats::print_text(&stats);
-    Ok(())
+    let accounts = demo_accounts(g, &store, admin_token)?;
+    if !serve {
+        return Ok(());
+    }
+    let store: Arc<dyn Store> = Arc::new(store);
+    let mut settings = Settings::load(None, |k| std::env::var(k).ok()).map_err(Failure::usage)?;
+    settings.listen = listen;
+    super::serve::serve_store(g, store, settings, |addr| {
+        println!();
+        println!("xinyong demo is running at http://{addr}/  (Ctrl-C stops it)");
+        println!("API tokens of the demo accounts (Authorization: Bearer TOKEN):");
+        for (role, name, token) in &accounts {
+            println!("  {role:<11} {name:<18} {token}");
+        }
+        println!("  public      (no token)         http://{addr}/api/v1/public/penalties");
+        if let Some((_, _, token)) = accounts.iter().find(|(r, _, _)| *r == "department") {
+            println!();
+            println!("try:  curl -H 'Authorization: Bearer {token}' 'http://{addr}/api/v1/subjects?q=上海'");
+        }
+    })
+}
+
+/// One account per role: the admin made by init, a supplier, a department, a bank with the
+/// authorisation of one company, and that company itself.
+fn demo_accounts(
+    g: &Global,
+    store: &SqliteStore,
+    admin_token: String,
+) -> Result<Vec<(&'static str, String, String)>, Failure> {
+    let now = crate::context::now(g)?;
+    store.put_unit(&UnitDef { code: "demo_bank".into(), name: "示例银行上海分行".into(), supplies: vec![] }, now)?;
+    let mut out = vec![("admin", "admin".to_owned(), admin_token)];
+    for (role, name, unit) in [
+        (Role::Supplier, "demo-supplier", "sh_amr"),
+        (Role::Department, "demo-department", "sh_housing"),
+        (Role::Market, "demo-bank", "demo_bank"),
+    ] {
+        let (a, token) = super::create_account(g, store, name, Some(unit), role, None)?;
+        out.push((role.as_str(), a.name, token));
+    }
+    let company =
+        (1..50).filter_map(|id| store.find_subject(&SubjectKey::Id(id)).ok().flatten()).find(|s| s.uscc.is_some());
+    if let Some(company) = company {
+        let uscc = company.uscc.clone().unwrap_or_default();
+        let (a, token) = super::create_account(g, store, "demo-company", None, Role::Subject, Some(&uscc))?;
+        out.push(("subject", format!("{} ({})", a.name, company.name), token));
+        store.grant_authorisation(&NewAuthorisation {
+            subject_id: company.id,
+            grantee_unit: "demo_bank".into(),
+            scope: vec![Openness::Authorised],
+            granted_at: now,
+            expires_at: now + chrono::Duration::days(365),
+        })?;
+    }
+    Ok(out)
 }
 
 fn prepare_folder(dir: &Path) -> Result<(), Failure> {

@@ -3,8 +3,10 @@
 use std::path::Path;
 
 use serde_json::json;
+use xinyong_domain::access::Role;
 use xinyong_domain::catalog::Catalog;
 use xinyong_store::CatalogStore;
+use xinyong_store::keyring::Keyring;
 use xinyong_store_sqlite::SqliteStore;
 
 use crate::args::Global;
@@ -16,12 +18,13 @@ pub fn run(g: &Global, force: bool, catalog: Option<&Path>) -> CmdResult {
         Some(path) => super::read_catalog(path)?,
         None => Catalog::default_catalog().map_err(Failure::failed)?,
     };
-    let summary = create(g, force, &catalog)?;
+    let (summary, token) = create(g, force, &catalog)?;
     if g.json {
         print_json(&json!({
             "data": g.data.display().to_string(),
             "catalog_items": summary.items_added + summary.items_versioned,
             "units": summary.units,
+            "admin_token": token,
         }))
     } else {
         println!(
@@ -30,15 +33,21 @@ pub fn run(g: &Global, force: bool, catalog: Option<&Path>) -> CmdResult {
             summary.items_added + summary.items_versioned,
             summary.units
         );
+        println!("admin API token (shown only this once):");
+        println!("{token}");
         Ok(())
     }
 }
 
-/// Creates the store and installs the catalog (shared with `demo`).
-pub fn create(g: &Global, force: bool, catalog: &Catalog) -> Result<xinyong_store::InstallSummary, Failure> {
+/// Creates the store, installs the catalog, makes the signing keys and the `admin` account; returns
+/// the admin's token (shared with `demo`).
+pub fn create(g: &Global, force: bool, catalog: &Catalog) -> Result<(xinyong_store::InstallSummary, String), Failure> {
     if g.database_url.is_some() {
         return Err(Failure::failed("the PostgreSQL backend is not part of this build yet"));
     }
     let store = SqliteStore::create(&g.data, force)?;
-    Ok(store.install_catalog(catalog, now(g)?)?)
+    let summary = store.install_catalog(catalog, now(g)?)?;
+    Keyring::create(&g.data.join("keys"), now(g)?)?;
+    let (_, token) = super::create_account(g, &store, "admin", None, Role::Admin, None)?;
+    Ok((summary, token))
 }

@@ -1,11 +1,15 @@
 //! One module per command.
 
+mod account;
+mod audit;
 mod batch;
 mod catalog;
 mod demo;
 mod ingest;
 mod init;
+mod serve;
 mod stats;
+mod subject;
 mod synth;
 mod unit;
 mod validate_id;
@@ -14,20 +18,26 @@ pub use demo::load_manifest;
 pub use ingest::ingest_file;
 
 use crate::args::{Cli, Command};
+
 use crate::{CmdResult, Failure};
+pub use account::create_account;
 
 pub fn dispatch(cli: Cli) -> CmdResult {
     let g = &cli.global;
     match cli.command {
         Command::Init { force, catalog } => init::run(g, force, catalog.as_deref()),
         Command::Synth { out, subjects, seed } => synth::run(g, &out, subjects, seed),
-        Command::Demo { subjects, listen, seed } => demo::run(g, subjects, listen, seed),
+        Command::Demo { subjects, listen, seed, no_serve } => demo::run(g, subjects, listen, seed, !no_serve),
         Command::Ingest(args) => ingest::run(g, &args),
         Command::ValidateId => validate_id::run(g),
         Command::Stats => stats::run(g),
         Command::Unit { command } => unit::run(g, command),
         Command::Catalog { command } => catalog::run(g, command),
         Command::Batch { id } => batch::run(g, &id),
+        Command::Serve { listen, config } => serve::run(g, listen, config.as_deref()),
+        Command::Account { command } => account::run(g, command),
+        Command::Subject { key, purpose } => subject::run(g, &key, purpose.as_deref()),
+        Command::Audit { command } => audit::run(g, command),
     }
 }
 

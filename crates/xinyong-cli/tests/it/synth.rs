@@ -47,11 +47,11 @@ fn every_synth_file_accepts_exactly_rows_minus_invalid_rows_and_reloads_unchange
 fn demo_builds_a_platform_and_refuses_to_wipe_a_real_one() {
     let p = Platform::new();
     // The folder holds a real platform (made by init): the demo must not replace it.
-    let out = p.run(&["demo", "--subjects", "300"]);
+    let out = p.run(&["demo", "--subjects", "300", "--no-serve"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let demo_dir = p.dir.path().join("demo");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_xinyong"))
-        .args(["--data", demo_dir.to_str().unwrap(), "demo", "--subjects", "300"])
+        .args(["--data", demo_dir.to_str().unwrap(), "demo", "--subjects", "300", "--no-serve"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

@@ -16,4 +16,6 @@ mod conformance {
     xinyong_store::run_conformance!(fresh);
 }
 
+mod audit;
 mod files;
+mod search;

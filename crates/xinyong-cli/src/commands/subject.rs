@@ -1,0 +1,64 @@
+//! `xinyong subject KEY --purpose P`: a profile as an operator at the console sees it. It goes through
+//! the same handler as the API — same rules, same masking, same query log (channel `cli`).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use xinyong_domain::access::{Channel, Role};
+use xinyong_server::api::subjects::get::{ProfileParams, profile};
+use xinyong_server::auth::Caller;
+use xinyong_server::{FixedClock, Settings};
+use xinyong_store::Store;
+use xinyong_store::access::Account;
+
+use crate::args::Global;
+use crate::context::{now, open_store, print_json};
+use crate::{CmdResult, Failure};
+
+pub fn run(g: &Global, key: &str, purpose: Option<&str>) -> CmdResult {
+    let store: Arc<dyn Store> = Arc::from(open_store(g)?);
+    let now = now(g)?;
+    let state = xinyong_server::app_state(store, Settings::default(), Arc::new(FixedClock(now)), None)
+        .map_err(Failure::failed)?;
+    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
+    let caller = Caller {
+        account: Account {
+            id: 0,
+            name: format!("cli:{operator}"),
+            unit: None,
+            role: Role::Admin,
+            subject_id: None,
+            disabled: false,
+            created_at: now,
+        },
+        request_id: None,
+        channel: Channel::Cli,
+    };
+    let params = ProfileParams { purpose: purpose.map(str::to_owned), openness: None };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::failed)?;
+    let result = runtime.block_on(profile(State(state), caller, Path(key.to_owned()), Query(params)));
+    match result {
+        Ok(axum::Json(p)) => {
+            if g.json {
+                return print_json(&p);
+            }
+            let s = &p.subject;
+            println!("{} {} ({:?})", s.uscc.as_deref().or(s.resident_id.as_deref()).unwrap_or("-"), s.name, s.kind);
+            for r in &p.records {
+                println!(
+                    "  {} {} {:<12} {:<8} {}",
+                    r.date,
+                    r.item_name,
+                    r.status,
+                    if r.public { "public" } else { "" },
+                    r.id
+                );
+            }
+            for l in &p.lists {
+                println!("  名单 {} ({}) from {}", l.name, l.kind, l.from);
+            }
+            Ok(())
+        }
+        Err(e) => Err(Failure { code: if e.status.as_u16() == 400 { 2 } else { 1 }, message: e.message }),
+    }
+}

@@ -1,0 +1,117 @@
+//! Routes of `/api/v1` and the service endpoints (`/healthz`, `/metrics`, the OpenAPI document).
+
+pub mod authorisations;
+pub mod batches;
+pub mod public;
+pub mod service;
+pub mod stats;
+pub mod subjects;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::{delete, get, post};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "xinyong 公共信用信息服务平台 API", description = "CONTRACT.md §4"),
+    paths(
+        service::healthz,
+        service::keys,
+        batches::create::create,
+        batches::get::get,
+        subjects::search::search,
+        subjects::get::profile,
+        subjects::queries::queries,
+        authorisations::grant,
+        authorisations::revoke,
+        public::penalties,
+        public::licenses,
+        public::lists,
+        stats::collection,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "service"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Request ids: a per-process random prefix and a counter — unique, cheap, and not a timestamp.
+#[derive(Clone)]
+struct NextRequestId {
+    prefix: u32,
+    counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl MakeRequestId for NextRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{:08x}-{n:x}", self.prefix).parse().ok().map(RequestId::new)
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let request_id = HeaderName::from_static("x-request-id");
+    let api = Router::new()
+        .route("/subjects", get(subjects::search::search))
+        .route("/subjects/{key}", get(subjects::get::profile))
+        .route("/subjects/{key}/queries", get(subjects::queries::queries))
+        .route("/subjects/{key}/authorisations", get(authorisations::list))
+        .route("/authorisations", post(authorisations::grant))
+        .route("/authorisations/{id}", delete(authorisations::revoke))
+        .route("/batches/{id}", get(batches::get::get))
+        .route("/public/penalties", get(public::penalties))
+        .route("/public/licenses", get(public::licenses))
+        .route("/public/lists/{list}", get(public::lists))
+        .route("/stats/collection", get(stats::collection))
+        .route("/keys", get(service::keys))
+        .route("/openapi.json", get(service::openapi))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.request_timeout_secs),
+        ));
+    // Uploads stream to disk under their own size limit and a longer timeout.
+    let uploads = Router::new()
+        .route("/batches", post(batches::create::create))
+        .layer(DefaultBodyLimit::disable())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.batch_timeout_secs),
+        ));
+    let make_id = NextRequestId { prefix: rand::random(), counter: Default::default() };
+    Router::new()
+        .route("/healthz", get(service::healthz))
+        .route("/metrics", get(service::metrics))
+        .nest("/api/v1", api.merge(uploads))
+        .fallback(service::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, make_id))
+        .with_state(state)
+}

@@ -1,0 +1,64 @@
+//! Who is calling: `Authorization: Bearer TOKEN` → an account. Tokens are looked up by their hash;
+//! a missing, unknown or disabled token is 401. Every authenticated request passes the per-account
+//! rate limit (429).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use xinyong_domain::access::{Channel, Role};
+use xinyong_store::access::{Account, token_hash};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: Account,
+    pub request_id: Option<String>,
+    /// Through which door the call came (the query log's channel).
+    pub channel: Channel,
+}
+
+impl Caller {
+    pub fn role(&self) -> Role {
+        self.account.role
+    }
+
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.account.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("the {} role may not do this", self.account.role.as_str())))
+        }
+    }
+}
+
+pub fn request_id(parts: &Parts) -> Option<String> {
+    parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| ApiError::unauthorized("an API token is required (Authorization: Bearer …)"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer TOKEN"))?;
+        let hash = token_hash(token);
+        let account = state
+            .blocking(move |store| Ok(store.account_by_token(&hash)?))
+            .await?
+            .filter(|a| !a.disabled)
+            .ok_or_else(|| ApiError::unauthorized("unknown or disabled token"))?;
+        state.limits.check(account.id)?;
+        Ok(Caller { account, request_id: request_id(parts), channel: Channel::Api })
+    }
+}

@@ -1,0 +1,98 @@
+//! The xinyong server: the HTTP API of CONTRACT.md §4 on axum, over any [`xinyong_store::Store`].
+//!
+//! Layers, outermost first: request id (`x-request-id`, generated when absent) → tracing span →
+//! metrics → timeout → routes. Handlers live in `api/<resource>/<verb>.rs`; personal data is masked
+//! only in [`present`]; every subject access is logged through [`audit::Auditor`] before it answers.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod present;
+pub mod settings;
+pub mod state;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use xinyong_store::Store;
+use xinyong_store::keyring::Keyring;
+
+pub use settings::Settings;
+pub use state::{AppState, Clock, FixedClock, SystemClock};
+
+/// Builds the shared state of a server over `store`.
+pub fn app_state(
+    store: Arc<dyn Store>,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    keyring: Option<Arc<Keyring>>,
+) -> anyhow::Result<AppState> {
+    let metrics = Arc::new(metrics::Metrics::new()?);
+    let auditor = Arc::new(audit::Auditor::start(Arc::clone(&store), settings.audit_max_batch, Arc::clone(&metrics)));
+    let limits = Arc::new(limits::RateLimits::new(settings.rate_per_second, settings.rate_burst));
+    Ok(AppState { store, auditor, clock, settings: Arc::new(settings), metrics, limits, keyring })
+}
+
+/// Signs an audit checkpoint every `every` while the chain advances (DOMAIN.md §9).
+pub async fn checkpoint_loop(state: AppState, every: std::time::Duration) {
+    let Some(keyring) = state.keyring.clone() else { return };
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        let (store, keyring) = (Arc::clone(&state.store), Arc::clone(&keyring));
+        let made = tokio::task::spawn_blocking(move || {
+            xinyong_store::audit_verify::make_checkpoint(store.as_ref(), &keyring, now)
+        })
+        .await;
+        match made {
+            Ok(Ok(Some(cp))) => tracing::info!(seq = cp.seq, key = %cp.key_id, "audit checkpoint signed"),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "signing an audit checkpoint"),
+            Err(e) => tracing::error!(error = %e, "checkpoint task"),
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = api::router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "listening for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "listening for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

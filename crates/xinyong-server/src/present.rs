@@ -1,0 +1,186 @@
+//! Presentation of subjects and records to a caller — the ONE place where personal data is masked.
+//!
+//! With [`View::Masked`], resident IDs become `310***********1234`, natural persons' names `张*`, and
+//! every field the catalog marks `masked` is masked; with [`View::Full`] nothing is. Every endpoint
+//! that returns subject data builds it through a [`Presenter`], so masking cannot be forgotten.
+//! Record status and public visibility are computed here at the moment of the request: a penalty past
+//! its window is `expired` and not public whether or not any job has run.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+use xinyong_domain::access::View;
+use xinyong_domain::catalog::{Catalog, CatalogItem, FieldType, ListKind, Openness};
+use xinyong_domain::masking::{mask_name, mask_personal_value, mask_resident_id};
+use xinyong_domain::record::RecordStatus;
+use xinyong_domain::subject::SubjectKind;
+use xinyong_store::search::SearchHit;
+use xinyong_store::{Record, Subject};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectView {
+    pub id: i64,
+    #[schema(value_type = String)]
+    pub kind: SubjectKind,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uscc: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordView {
+    pub id: i64,
+    pub item: String,
+    pub item_name: String,
+    pub category: String,
+    pub date: NaiveDate,
+    pub status: String,
+    pub public: bool,
+    pub disputed: bool,
+    pub severity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_until: Option<NaiveDate>,
+    pub unit: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListView {
+    pub list: String,
+    pub name: String,
+    pub kind: String,
+    pub from: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<NaiveDate>,
+    pub record: i64,
+}
+
+pub struct Presenter<'a> {
+    pub catalog: &'a Catalog,
+    pub view: View,
+    pub today: NaiveDate,
+}
+
+impl Presenter<'_> {
+    pub fn subject(&self, s: &Subject) -> SubjectView {
+        let natural = s.kind == SubjectKind::NaturalPerson;
+        let masked = self.view == View::Masked;
+        SubjectView {
+            id: s.id,
+            kind: s.kind,
+            name: if natural && masked { mask_name(&s.name) } else { s.name.clone() },
+            uscc: s.uscc.clone(),
+            resident_id: s.resident_id.as_ref().map(|r| if masked { r.masked() } else { r.as_str().to_owned() }),
+        }
+    }
+
+    pub fn hit(&self, h: &SearchHit) -> SubjectView {
+        let natural = h.kind == SubjectKind::NaturalPerson;
+        let masked = self.view == View::Masked;
+        SubjectView {
+            id: h.subject_id,
+            kind: h.kind,
+            name: if natural && masked { mask_name(&h.name) } else { h.name.clone() },
+            uscc: h.uscc.clone(),
+            resident_id: h.resident_id.as_ref().map(|r| if masked { r.masked() } else { r.as_str().to_owned() }),
+        }
+    }
+
+    /// The status at this moment: an active record past its window is `expired`.
+    pub fn status(&self, r: &Record) -> RecordStatus {
+        match (r.status, r.public_until) {
+            (RecordStatus::Active, Some(until)) if until <= self.today => RecordStatus::Expired,
+            (s, _) => s,
+        }
+    }
+
+    /// Shown to the public right now: published, public openness, active, decided, inside its window.
+    pub fn is_public(&self, r: &Record, item: Option<&CatalogItem>) -> bool {
+        let open = item.is_some_and(|i| i.openness == Openness::Public);
+        open && r.published && self.status(r) == RecordStatus::Active && r.date <= self.today
+    }
+
+    pub fn record(&self, r: &Record, disputed: bool) -> RecordView {
+        let item = self.catalog.item(&r.item);
+        RecordView {
+            id: r.id,
+            item: r.item.clone(),
+            item_name: item.map(|i| i.name.clone()).unwrap_or_default(),
+            category: item.map(|i| i.category.as_str().to_owned()).unwrap_or_default(),
+            date: r.date,
+            status: self.status(r).as_str().to_owned(),
+            public: self.is_public(r, item),
+            disputed,
+            severity: r.severity.as_str().to_owned(),
+            public_until: r.public_until,
+            unit: r.unit.clone(),
+            fields: self.fields(r, item),
+        }
+    }
+
+    fn fields(&self, r: &Record, item: Option<&CatalogItem>) -> BTreeMap<String, String> {
+        if self.view == View::Full {
+            return r.fields.clone();
+        }
+        let Some(item) = item else {
+            // An item no longer in the catalog: show nothing rather than risk personal data.
+            return BTreeMap::new();
+        };
+        let natural = concerns_natural_person(r, item);
+        let mut out = BTreeMap::new();
+        for (key, value) in &r.fields {
+            let field = item.field(key);
+            let shown = if field.is_some_and(|f| f.masked) {
+                mask_personal_value(value)
+            } else if natural && *key == item.party.name {
+                mask_name(value)
+            } else if field.is_none_or(|f| f.field_type == FieldType::Text) && looks_like_resident_id(value) {
+                // Belt and braces: a resident ID typed into a free-text field is masked too.
+                mask_resident_id(value)
+            } else {
+                value.clone()
+            };
+            out.insert(key.clone(), shown);
+        }
+        out
+    }
+
+    /// A list entry of the subject, if the record is one.
+    pub fn list_entry(&self, r: &Record) -> Option<ListView> {
+        let item = self.catalog.item(&r.item)?;
+        let kind = match item.list_kind {
+            ListKind::None => return None,
+            ListKind::Reward => "reward",
+            ListKind::Punishment => "punishment",
+        };
+        Some(ListView {
+            list: item.code.clone(),
+            name: item.name.clone(),
+            kind: kind.to_owned(),
+            from: r.date,
+            to: r.end_date,
+            record: r.id,
+        })
+    }
+}
+
+fn concerns_natural_person(r: &Record, item: &CatalogItem) -> bool {
+    let kind = item.party.kind.as_ref().and_then(|k| r.fields.get(k));
+    match kind {
+        Some(k) => SubjectKind::parse(k) == Some(SubjectKind::NaturalPerson),
+        None => {
+            let has_uscc = item.party.uscc.as_ref().is_some_and(|k| r.fields.contains_key(k));
+            let has_id = item.party.id_number.as_ref().is_some_and(|k| r.fields.contains_key(k));
+            has_id && !has_uscc
+        }
+    }
+}
+
+fn looks_like_resident_id(value: &str) -> bool {
+    let far_future = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
+    value.len() >= 15 && value.len() <= 18 && xinyong_domain::ids::ResidentId::parse(value, far_future).is_ok()
+}

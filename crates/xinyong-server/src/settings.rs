@@ -1,0 +1,136 @@
+//! Server configuration: one [`Settings`] struct.
+//!
+//! Precedence, lowest to highest: built-in defaults → the TOML file named by `--config` or
+//! `XINYONG_CONFIG` → `XINYONG_*` environment variables → command-line flags. Unknown keys in the
+//! file are an error, so a typo never silently falls back to a default.
+//!
+//! ```toml
+//! listen = "0.0.0.0:8080"
+//! max_body_bytes = 1048576
+//! max_batch_bytes = 2147483648
+//! rate_per_second = 50
+//! rate_burst = 200
+//! request_timeout_secs = 30
+//! batch_timeout_secs = 3600
+//! audit_max_batch = 512
+//! public_url = "https://credit.example.gov.cn"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// Largest JSON request body (413 above).
+    pub max_body_bytes: usize,
+    /// Largest batch upload (413 above); uploads stream to disk, never into memory.
+    pub max_batch_bytes: u64,
+    /// Requests per second per account (429 above), with this burst.
+    pub rate_per_second: u32,
+    pub rate_burst: u32,
+    pub request_timeout_secs: u64,
+    pub batch_timeout_secs: u64,
+    /// Most query-log entries one audit commit carries (group commit).
+    pub audit_max_batch: usize,
+    /// Where the portal is reachable (used in links, e.g. report QR codes).
+    pub public_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 1 << 20,
+            max_batch_bytes: 2 << 30,
+            rate_per_second: 50,
+            rate_burst: 200,
+            request_timeout_secs: 30,
+            batch_timeout_secs: 3600,
+            audit_max_batch: 512,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+}
+
+impl Settings {
+    /// Defaults, then the file (if any), then the environment.
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let mut s = match file {
+            None => Settings::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| SettingsError::File { path: path.display().to_string(), message: e.to_string() })?;
+                toml::from_str(&text)
+                    .map_err(|e| SettingsError::File { path: path.display().to_string(), message: e.to_string() })?
+            }
+        };
+        s.apply_env(env)?;
+        Ok(s)
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
+        fn parse<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, SettingsError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            v.parse().map_err(|e: T::Err| SettingsError::Env { name: name.to_owned(), message: e.to_string() })
+        }
+        if let Some(v) = env("XINYONG_LISTEN") {
+            self.listen = parse("XINYONG_LISTEN", &v)?;
+        }
+        if let Some(v) = env("XINYONG_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse("XINYONG_MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = env("XINYONG_MAX_BATCH_BYTES") {
+            self.max_batch_bytes = parse("XINYONG_MAX_BATCH_BYTES", &v)?;
+        }
+        if let Some(v) = env("XINYONG_RATE_PER_SECOND") {
+            self.rate_per_second = parse("XINYONG_RATE_PER_SECOND", &v)?;
+        }
+        if let Some(v) = env("XINYONG_RATE_BURST") {
+            self.rate_burst = parse("XINYONG_RATE_BURST", &v)?;
+        }
+        if let Some(v) = env("XINYONG_REQUEST_TIMEOUT_SECS") {
+            self.request_timeout_secs = parse("XINYONG_REQUEST_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = env("XINYONG_PUBLIC_URL") {
+            self.public_url = v;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_overrides_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("x.toml");
+        std::fs::write(&path, "rate_per_second = 7\nrate_burst = 9\n").unwrap_or_else(|e| panic!("{e}"));
+        let env = |k: &str| (k == "XINYONG_RATE_BURST").then(|| "11".to_owned());
+        let s = Settings::load(Some(&path), env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((s.rate_per_second, s.rate_burst, s.request_timeout_secs), (7, 11, 30));
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("x.toml");
+        std::fs::write(&path, "rate_per_secnod = 7\n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(Settings::load(Some(&path), |_| None).is_err());
+    }
+}

@@ -1,0 +1,77 @@
+//! Filing batches over HTTP.
+
+use xinyong_domain::access::Role;
+
+use super::TestApp;
+
+const CSV: &str = "行政相对人名称,统一社会信用代码,行政处罚决定书文号,处罚内容,处罚决定日期,处罚机关\n\
+上海示例贸易有限公司,91310000631696382C,沪罚〔2026〕9号,警告,2026-05-06,上海市市场监督管理局\n\
+上海坏码有限公司,91310000631696382D,沪罚〔2026〕10号,警告,2026-05-06,上海市市场监督管理局\n";
+
+#[tokio::test]
+async fn a_supplier_files_a_batch_of_its_own_unit_and_reads_it_back() {
+    let app = TestApp::spawn().await;
+    let sup = app.account("sup", Role::Supplier, Some("sh_amr"), None);
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/batches?item=admin_penalty&format=csv", app.base))
+        .bearer_auth(&sup)
+        .body(CSV)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let report: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        (report["rows"].as_u64(), report["accepted"].as_u64(), report["rejected"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(report["errors"][0]["row"], 3);
+    assert_eq!(report["errors"][0]["code"], "bad_check_digit");
+    let (status, back) = app.get(&format!("/api/v1/batches/{}", report["batch"].as_str().unwrap()), Some(&sup)).await;
+    assert_eq!(status, 200);
+    assert_eq!(back["errors"].as_array().map(Vec::len), Some(1));
+    let other = app.account("other", Role::Supplier, Some("sh_tax"), None);
+    let (status, _) = app.get(&format!("/api/v1/batches/{}", report["batch"].as_str().unwrap()), Some(&other)).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_supplier_may_not_file_for_another_unit_or_an_item_its_unit_does_not_supply() {
+    let app = TestApp::spawn().await;
+    let sup = app.account("sup", Role::Supplier, Some("sh_amr"), None);
+    let post = |q: &'static str| {
+        app.client.post(format!("{}/api/v1/batches?{q}", app.base)).bearer_auth(&sup).body(CSV).send()
+    };
+    assert_eq!(post("unit=sh_tax&item=admin_penalty&format=csv").await.unwrap().status(), 403);
+    assert_eq!(post("item=list_dishonest_debtor&format=csv").await.unwrap().status(), 403);
+    let dept = app.account("d", Role::Department, Some("sh_housing"), None);
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/batches?item=admin_penalty&format=csv", app.base))
+        .bearer_auth(&dept)
+        .body(CSV)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+}
+
+#[tokio::test]
+async fn all_or_nothing_over_http_is_422_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let sup = app.account("sup", Role::Supplier, Some("sh_amr"), None);
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/batches?item=admin_penalty&format=csv&all_or_nothing=true", app.base))
+        .bearer_auth(&sup)
+        .body(CSV)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "batch_rejected");
+    assert_eq!(body["batch"]["status"], "rejected");
+    assert_eq!(app.store.subject_count().unwrap(), 0);
+}
