@@ -123,6 +123,11 @@ fn main() {
             times.push(t.elapsed());
             totals.push(page.total);
         }
+        let mut worst: Vec<_> = times.iter().zip(queries).zip(&totals).collect();
+        worst.sort_by(|a, b| b.0.0.cmp(a.0.0));
+        let worst: Vec<_> =
+            worst.iter().take(5).map(|((t, q), n)| format!("{q}:{:.1}ms/{n}", t.as_secs_f64() * 1000.0)).collect();
+        println!("  slowest: {}", worst.join(", "));
         totals.sort();
         println!(
             "{label}: n={} p50 {:.3} ms p90 {:.3} ms p99 {:.3} ms max {:.3} ms; matches p50 {} max {}",

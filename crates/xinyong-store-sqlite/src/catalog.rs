@@ -1,5 +1,7 @@
 //! Catalog and units in the embedded store. Item definitions are stored as JSON, one row per version.
 
+use std::sync::Arc;
+
 use rusqlite::{OptionalExtension, params};
 use xinyong_domain::catalog::{Catalog, CatalogItem, UnitDef};
 use xinyong_store::{CatalogStore, InstallSummary, Result, StoreError, Timestamp};
@@ -18,7 +20,37 @@ fn unversioned(item: &CatalogItem) -> Result<String> {
 }
 
 impl CatalogStore for SqliteStore {
-    fn load_catalog(&self) -> Result<Catalog> {
+    fn load_catalog(&self) -> Result<Arc<Catalog>> {
+        let stamp = self.read(|conn| {
+            conn.query_row(
+                "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_stamp'), 0)",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(db_err)
+        })?;
+        if let Some((cached, catalog)) = self.catalog_cache.lock().map_err(|_| crate::poisoned())?.as_ref()
+            && *cached == stamp
+        {
+            return Ok(Arc::clone(catalog));
+        }
+        let catalog = Arc::new(self.read_catalog()?);
+        *self.catalog_cache.lock().map_err(|_| crate::poisoned())? = Some((stamp, Arc::clone(&catalog)));
+        Ok(catalog)
+    }
+
+    fn install_catalog(&self, catalog: &Catalog, now: Timestamp) -> Result<InstallSummary> {
+        let summary = self.install_catalog_tx(catalog, now)?;
+        Ok(summary)
+    }
+
+    fn put_unit(&self, unit: &UnitDef, now: Timestamp) -> Result<()> {
+        self.put_unit_tx(unit, now)
+    }
+}
+
+impl SqliteStore {
+    fn read_catalog(&self) -> Result<Catalog> {
         self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(
@@ -60,7 +92,7 @@ impl CatalogStore for SqliteStore {
         })
     }
 
-    fn install_catalog(&self, catalog: &Catalog, now: Timestamp) -> Result<InstallSummary> {
+    fn install_catalog_tx(&self, catalog: &Catalog, now: Timestamp) -> Result<InstallSummary> {
         let now = now.to_rfc3339();
         self.write(|conn| {
             let tx = conn.transaction().map_err(db_err)?;
@@ -102,6 +134,7 @@ impl CatalogStore for SqliteStore {
                 put_unit_tx(&tx, unit, &now)?;
                 summary.units += 1;
             }
+            bump_stamp(&tx)?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('catalog_version', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -113,7 +146,7 @@ impl CatalogStore for SqliteStore {
         })
     }
 
-    fn put_unit(&self, unit: &UnitDef, now: Timestamp) -> Result<()> {
+    fn put_unit_tx(&self, unit: &UnitDef, now: Timestamp) -> Result<()> {
         let now = now.to_rfc3339();
         self.write(|conn| {
             let tx = conn.transaction().map_err(db_err)?;
@@ -126,9 +159,21 @@ impl CatalogStore for SqliteStore {
                 }
             }
             put_unit_tx(&tx, unit, &now)?;
+            bump_stamp(&tx)?;
             tx.commit().map_err(db_err)
         })
     }
+}
+
+/// Every change of items or units bumps `catalog_stamp`, so every process's cached catalog reloads.
+fn bump_stamp(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('catalog_stamp', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        [],
+    )
+    .map_err(db_err)?;
+    Ok(())
 }
 
 fn put_unit_tx(tx: &rusqlite::Transaction<'_>, unit: &UnitDef, now: &str) -> Result<()> {

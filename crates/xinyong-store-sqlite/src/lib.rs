@@ -39,6 +39,8 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     /// The audit trail's own database (`audit.db`), so audit writes never wait for an ingest batch.
     audit: audit::AuditDb,
+    /// The catalog as last read, with the stamp it was read at (see `catalog.rs`).
+    catalog_cache: Mutex<Option<(i64, std::sync::Arc<xinyong_domain::catalog::Catalog>)>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -92,6 +94,7 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             audit,
+            catalog_cache: Mutex::new(None),
         })
     }
 

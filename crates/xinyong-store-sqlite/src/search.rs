@@ -7,18 +7,20 @@
 //! ([`index_name`]), in the same transaction.
 //!
 //! ```text
-//! name 上海示例   grams  ␂上 上海 海示 示例        (␂ = U+FDD0, the start marker, + the first character)
-//! text 海示       "海示"             a name containing 海示
-//! text 海示例     "海示 示例"        a phrase: its tokens must be consecutive, so exactly the substring 海示例
-//! text 上海示     "␂上 上海 海示"    a name starting with 上海示
+//! name 上海示例   grams  ␂上海 上海 海示 示例    (␂ = U+FDD0, a start marker, + the first two characters)
+//! text 海示       "海示"                a name containing 海示
+//! text 海示例     "海示 示例"           a phrase: its tokens must be consecutive, so exactly the substring 海示例
+//! text 上海       "␂上海"               a name starting with 上海
+//! text 上海示     "␂上海 上海 海示"     a name starting with 上海示
 //! ```
 //!
-//! The rowid is not the bare subject id but [`index_key`]: `length << 41 | subject id << 1 | natural
-//! person`. FTS5 returns matches in rowid order, so they arrive already ranked (shorter names first, then
-//! by id) and the natural-person filter is arithmetic on the rowid: a page and the total come from the
-//! index alone, and only the hits shown are read from `subjects`. Against rowid = id, which needs every
-//! candidate's row to rank it, this takes a 2-character query matching 10,000+ names from ~12 ms to ~1 ms
-//! at 1 M names. The price: a rename must delete the old key, so [`index_name`] is given the old name.
+//! The rowid is [`index_key`]: `subject id << 7 | length << 1 | natural person`, the length (letters and
+//! digits, capped at 63) and the person flag riding in the low bits. Ranking then needs no table: the
+//! matches' rowids alone give their order and the person filter, and only the hits of the page are read
+//! from `subjects`. At 1 M names a 2-character query matching 10,000+ names takes ~2.4 ms this way
+//! against ~12 ms reading each candidate's row. Keys still grow with the subject id, as FTS5 wants them
+//! (a key lower than the last one written flushes its pending terms: length-first keys made loading
+//! three times slower). A rename must delete the old key, so [`index_name`] is given the old name.
 //!
 //! Why this shape (STACK.md, "Chinese name search"):
 //! - FTS5's `trigram` tokenizer cannot find 2-character terms, and two characters are the commonest Chinese
@@ -34,13 +36,13 @@
 //! - `contentless_delete=1` (SQLite 3.43+): entries are deleted by rowid alone, no old grams needed.
 //!
 //! A 1-character text does no name search: it would match a large part of all names. "Shorter" means
-//! fewer letters and digits ([`name_len`]), in every rank, so spaces and punctuation do not count.
+//! fewer letters and digits ([`rank_len`]) in every rank, so spaces and punctuation do not count.
 //!
 //! # Cap
 //! At most [`MAX_CANDIDATES`] matches are gathered, best rank first (exact identifier, name prefix, name
-//! substring, identifier prefix), and `total` counts those. Names arrive ranked, so the cap only cuts the
-//! long tail; USCC prefixes arrive in code order and are ranked among the gathered ones. Whoever gets
-//! 10,000 matches needs to type more, not page further.
+//! substring, identifier prefix), each rank in subject-id (names) or code (USCC prefixes) order, and
+//! `total` counts them; "shorter first" orders the gathered ones. Past the cap a page is thus drawn from
+//! the 10,000 oldest matches: whoever gets that many needs to type more, not page further.
 //!
 //! # PostgreSQL
 //! The scale backend applies the same [`name_key`] and either keeps a bigram table `(gram, subject_id, pos)`
@@ -63,8 +65,8 @@ pub const MAX_CANDIDATES: usize = 10_000;
 
 const MAX_PER_PAGE: u32 = 100;
 
-/// Marks the first character of a name. A Unicode noncharacter (reserved for a program's internal use) is
-/// neither a letter nor a digit, so [`name_key`] never lets one through from a name or a query.
+/// Marks the start of a name. A Unicode noncharacter (reserved for a program's internal use) is neither a
+/// letter nor a digit, so [`name_key`] never lets one through from a name or a query.
 const START: char = '\u{FDD0}';
 
 /// The USCC alphabet (GB 32100-2015): digits and capitals without I, O, S, V, Z.
@@ -73,9 +75,11 @@ const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// A partial USCC shorter than this is not looked for (4 characters already narrow to a region).
 const MIN_ID_PREFIX: usize = 4;
 
-/// Subject ids below 2^40 fit an [`index_key`]; lengths are clamped to 22 bits.
-const ID_LIMIT: i64 = 1 << 40;
-const LEN_LIMIT: usize = (1 << 22) - 1;
+/// [`index_key`] layout: 6 bits of length above the person bit, the subject id above them.
+const LEN_BITS: u32 = 6;
+const ID_SHIFT: u32 = LEN_BITS + 1;
+const MAX_RANK_LEN: usize = (1 << LEN_BITS) - 1;
+const ID_LIMIT: i64 = 1 << (63 - ID_SHIFT);
 
 /// Identifier classification rejects resident IDs born after "today". The store reads no clock and the
 /// trait passes no date, so the day is far ahead: every birth date passes, and none in the real future
@@ -91,35 +95,36 @@ pub(crate) fn name_key(text: &str) -> Vec<char> {
     ids::normalize(text).chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
-/// The length that ranks a name: its letters and digits.
-fn name_len(name: &str) -> usize {
-    name.chars().filter(|c| c.is_alphanumeric()).count()
+/// The length that ranks a name: its letters and digits, up to 63 (longer names rank alike).
+fn rank_len(name: &str) -> usize {
+    name.chars().filter(|c| c.is_alphanumeric()).take(MAX_RANK_LEN).count()
 }
 
-/// The rowid of a subject's name in the index: ordered by length, then subject id; the lowest bit says
-/// whether the subject is a natural person.
+/// The rowid of a subject's name in the index (see the module doc).
 fn index_key(subject_id: i64, person: bool, name: &str) -> Result<i64> {
     if !(0..ID_LIMIT).contains(&subject_id) {
         return Err(StoreError::Invalid(format!("subject id {subject_id} is beyond the search index's range")));
     }
-    let len = name_len(name).min(LEN_LIMIT) as i64;
-    Ok((len << 41) | (subject_id << 1) | i64::from(person))
+    Ok((subject_id << ID_SHIFT) | ((rank_len(name) as i64) << 1) | i64::from(person))
 }
 
-fn subject_of(key: i64) -> i64 {
-    (key >> 1) & (ID_LIMIT - 1)
+/// (rank length, subject id) of an index key.
+fn decode_key(key: i64) -> (usize, i64) {
+    (((key >> 1) & MAX_RANK_LEN as i64) as usize, key >> ID_SHIFT)
 }
 
-/// The indexed text of a name: the start token, then its bigrams, space-separated; a 1-character name is
-/// the start token and that character.
+/// The indexed text of a name: a start token (the marker and the first two characters, or the only one),
+/// then its bigrams, space-separated; a 1-character name is the start token and that character.
 fn grams(key: &[char]) -> String {
-    let Some(first) = key.first() else { return String::new() };
-    let mut out = String::with_capacity(key.len() * 7 + 6);
+    if key.is_empty() {
+        return String::new();
+    }
+    let mut out = String::with_capacity(key.len() * 7 + 9);
     out.push(START);
-    out.push(*first);
-    if key.len() == 1 {
+    out.extend(key.iter().take(2));
+    if let [only] = key {
         out.push(' ');
-        out.push(*first);
+        out.push(*only);
     }
     for pair in key.windows(2) {
         out.push(' ');
@@ -129,25 +134,23 @@ fn grams(key: &[char]) -> String {
 }
 
 /// The FTS5 phrase that matches names containing `key` (of 2 or more characters) or, `at_start`, names
-/// beginning with it. Tokens hold only letters, digits and [`START`], so nothing needs quoting.
+/// beginning with it: then the start token comes first, and for 2 characters it alone is the query (one
+/// doclist read, no positions). Tokens hold only letters, digits and [`START`], so nothing needs quoting.
 fn phrase(key: &[char], at_start: bool) -> String {
-    let mut out = String::from("\"");
-    if let (true, Some(first)) = (at_start, key.first()) {
-        out.push(START);
-        out.push(*first);
-    }
-    for pair in key.windows(2) {
-        if out.len() > 1 {
-            out.push(' ');
+    let mut tokens: Vec<String> = Vec::with_capacity(key.len());
+    if at_start {
+        tokens.push(std::iter::once(START).chain(key.iter().take(2).copied()).collect());
+        if key.len() == 2 {
+            return format!("\"{}\"", tokens.concat());
         }
-        out.extend(pair);
     }
-    out.push('"');
-    out
+    tokens.extend(key.windows(2).map(|pair| pair.iter().collect::<String>()));
+    format!("\"{}\"", tokens.join(" "))
 }
 
 /// Indexes a subject's current name: called on the batch's connection right after a subject is inserted
 /// (`old_name` `None`) or renamed (`old_name` the name it had), so the index commits or rolls back with it.
+/// Whatever deletes a subject one day must delete its entry too.
 pub(crate) fn index_name(
     conn: &Connection,
     subject_id: i64,
@@ -155,7 +158,6 @@ pub(crate) fn index_name(
     old_name: Option<&str>,
     new_name: &str,
 ) -> Result<()> {
-    let person = kind == SubjectKind::NaturalPerson;
     if let Some(old) = old_name {
         // Both person bits: the entry goes even if the kind a caller passes ever changed in between.
         conn.prepare_cached("DELETE FROM subject_names_fts WHERE rowid IN (?1, ?2)")
@@ -164,12 +166,14 @@ pub(crate) fn index_name(
             .map_err(db_err)?;
     }
     let grams = grams(&name_key(new_name));
-    if !grams.is_empty() {
-        conn.prepare_cached("INSERT OR REPLACE INTO subject_names_fts (rowid, grams) VALUES (?1, ?2)")
-            .map_err(db_err)?
-            .execute(params![index_key(subject_id, person, new_name)?, grams])
-            .map_err(db_err)?;
+    if grams.is_empty() {
+        return Ok(());
     }
+    let key = index_key(subject_id, kind == SubjectKind::NaturalPerson, new_name)?;
+    conn.prepare_cached("INSERT INTO subject_names_fts (rowid, grams) VALUES (?1, ?2)")
+        .map_err(db_err)?
+        .execute(params![key, grams])
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -180,12 +184,15 @@ fn backfill_pending(conn: &Connection) -> Result<bool> {
         .map_err(db_err)
 }
 
-/// The subject ids matched so far, in final order, each under its best rank; at most [`MAX_CANDIDATES`].
+/// A match before ranking: the length that ranks it (known up front for names) and the subject.
+type Match = (usize, i64);
+
+/// The matches gathered so far, each subject once under its best rank; at most [`MAX_CANDIDATES`].
 #[derive(Default)]
 struct Matches {
     seen: HashSet<i64>,
-    /// Consecutive runs of one rank each: (rank, ids).
-    runs: Vec<(MatchRank, Vec<i64>)>,
+    /// One run per rank, in rank order.
+    runs: Vec<(MatchRank, Vec<Match>)>,
     count: usize,
 }
 
@@ -194,17 +201,17 @@ impl Matches {
         self.count >= MAX_CANDIDATES
     }
 
-    /// Appends `ids` (in their order) as `rank`, skipping subjects already matched, until full. Ids past
-    /// the cap are not drawn from the iterator.
-    fn extend(&mut self, rank: MatchRank, ids: impl Iterator<Item = Result<i64>>) -> Result<()> {
+    /// Appends `matches` as `rank`, skipping subjects already matched, until full. Matches past the cap
+    /// are not drawn from the iterator.
+    fn extend(&mut self, rank: MatchRank, matches: impl Iterator<Item = Result<Match>>) -> Result<()> {
         let mut run = Vec::new();
-        for id in ids {
+        for m in matches {
             if self.is_full() {
                 break;
             }
-            let id = id?;
-            if self.seen.insert(id) {
-                run.push(id);
+            let m = m?;
+            if self.seen.insert(m.1) {
+                run.push(m);
                 self.count += 1;
             }
         }
@@ -215,23 +222,22 @@ impl Matches {
     }
 }
 
-/// Names containing `key` (2+ characters), or starting with it for [`MatchRank::NamePrefix`]: ranked by
-/// the index itself, persons left out by the key's lowest bit unless wanted.
+/// Names containing `key` (2+ characters), or starting with it for [`MatchRank::NamePrefix`]; persons are
+/// left out by the key's lowest bit unless wanted.
 fn name_matches(conn: &Connection, key: &[char], persons: bool, rank: MatchRank, found: &mut Matches) -> Result<()> {
     let mut stmt = conn
-        .prepare_cached(
-            "SELECT rowid FROM subject_names_fts WHERE grams MATCH ?1 AND (?2 OR (rowid & 1) = 0) ORDER BY rowid",
-        )
+        .prepare_cached("SELECT rowid FROM subject_names_fts WHERE grams MATCH ?1 AND (?2 OR (rowid & 1) = 0)")
         .map_err(db_err)?;
     let keys = stmt
         .query_map(params![phrase(key, rank == MatchRank::NamePrefix), persons], |r| r.get::<_, i64>(0))
         .map_err(db_err)?;
-    found.extend(rank, keys.map(|k| k.map(subject_of).map_err(db_err)))
+    found.extend(rank, keys.map(|k| k.map(decode_key).map_err(db_err)))
 }
 
 /// The start of a USCC: 4 or more characters, all of its alphabet, found through the `uscc` index as
 /// the range from the prefix up to the prefix followed by `Z`, which sorts above every USCC character.
-/// Resident IDs are only ever found in full: they are stored as keyed hashes.
+/// Resident IDs are only ever found in full: they are stored as keyed hashes. Lengths are read later,
+/// and only if the page reaches this rank.
 fn uscc_prefix(conn: &Connection, text: &str, found: &mut Matches) -> Result<()> {
     let prefix = ids::normalize(text);
     if prefix.chars().count() < MIN_ID_PREFIX || !prefix.chars().all(|c| USCC_ALPHABET.contains(c)) {
@@ -240,27 +246,22 @@ fn uscc_prefix(conn: &Connection, text: &str, found: &mut Matches) -> Result<()>
     let mut stmt =
         conn.prepare_cached("SELECT id FROM subjects WHERE uscc >= ?1 AND uscc < ?2 ORDER BY uscc").map_err(db_err)?;
     let ids = stmt.query_map(params![prefix, format!("{prefix}Z")], |r| r.get::<_, i64>(0)).map_err(db_err)?;
-    found.extend(MatchRank::IdPrefix, ids.map(|id| id.map_err(db_err)))
+    found.extend(MatchRank::IdPrefix, ids.map(|id| id.map(|id| (0, id)).map_err(db_err)))
 }
 
-/// Orders ids found outside the name index (shorter names first, then id), reading their names.
-fn rank_by_name(conn: &Connection, ids: &mut [i64]) -> Result<()> {
+/// Fills in the rank lengths of matches found outside the name index, from their names.
+fn read_lengths(conn: &Connection, matches: &mut [Match]) -> Result<()> {
     let mut stmt = conn.prepare_cached("SELECT name FROM subjects WHERE id = ?1").map_err(db_err)?;
-    let mut keyed = Vec::with_capacity(ids.len());
-    for id in ids.iter() {
-        let name: String = stmt.query_row([id], |r| r.get(0)).map_err(db_err)?;
-        keyed.push((name_len(&name), *id));
-    }
-    keyed.sort_unstable();
-    for (slot, (_, id)) in ids.iter_mut().zip(keyed) {
-        *slot = id;
+    for (len, id) in matches.iter_mut() {
+        *len = rank_len(&stmt.query_row([*id], |r| r.get::<_, String>(0)).map_err(db_err)?);
     }
     Ok(())
 }
 
 impl SqliteStore {
     /// Indexes the subjects stored before migration 0002, once: the migration cannot compute grams in SQL,
-    /// so it leaves a flag that the first search after it clears on the writer.
+    /// so it leaves a flag that the first search after it clears on the writer. Entries written since the
+    /// migration are dropped and rewritten with the rest, in id order.
     fn backfill_search_index(&self) -> Result<()> {
         if !self.read(backfill_pending)? {
             return Ok(());
@@ -269,7 +270,9 @@ impl SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
             // Another connection may have done it meanwhile.
             if backfill_pending(&tx)? {
-                let mut stmt = tx.prepare("SELECT id, kind, name FROM subjects").map_err(db_err)?;
+                tx.execute("INSERT INTO subject_names_fts (subject_names_fts) VALUES ('delete-all')", [])
+                    .map_err(db_err)?;
+                let mut stmt = tx.prepare("SELECT id, kind, name FROM subjects ORDER BY id").map_err(db_err)?;
                 let mut rows = stmt.query([]).map_err(db_err)?;
                 let mut indexed = 0u64;
                 while let Some(row) = rows.next().map_err(db_err)? {
@@ -290,7 +293,7 @@ impl SqliteStore {
     /// A full identifier: a USCC, an organisation code (every subject carrying it) or a resident ID.
     fn exact_id(&self, conn: &Connection, text: &str, found: &mut Matches) -> Result<()> {
         let Ok(id) = ids::classify(text, far_future()).result else { return Ok(()) };
-        let mut ids: Vec<i64> = match id {
+        let ids: Vec<i64> = match id {
             Identifier::Uscc(u) => conn
                 .prepare_cached("SELECT id FROM subjects WHERE uscc = ?1")
                 .map_err(db_err)?
@@ -315,8 +318,7 @@ impl SqliteStore {
                 .into_iter()
                 .collect(),
         };
-        rank_by_name(conn, &mut ids)?;
-        found.extend(MatchRank::ExactId, ids.into_iter().map(Ok))
+        found.extend(MatchRank::ExactId, ids.into_iter().map(|id| Ok((0, id))))
     }
 
     fn hit(&self, conn: &Connection, id: i64, rank: MatchRank) -> Result<SearchHit> {
@@ -358,15 +360,17 @@ impl SearchStore for SqliteStore {
             }
             uscc_prefix(conn, &query.text, &mut found)?;
 
+            // Only the runs the page reaches are ranked.
             let mut hits = Vec::with_capacity(per_page);
             let mut start = 0;
-            for (rank, ids) in &mut found.runs {
-                let end = start + ids.len();
+            for (rank, run) in &mut found.runs {
+                let end = start + run.len();
                 if end > skip && hits.len() < per_page {
-                    if *rank == MatchRank::IdPrefix {
-                        rank_by_name(conn, ids)?;
+                    if matches!(rank, MatchRank::ExactId | MatchRank::IdPrefix) {
+                        read_lengths(conn, run)?;
                     }
-                    for id in ids.iter().skip(skip.saturating_sub(start)).take(per_page - hits.len()) {
+                    run.sort_unstable();
+                    for (_, id) in run.iter().skip(skip.saturating_sub(start)).take(per_page - hits.len()) {
                         hits.push(self.hit(conn, *id, *rank)?);
                     }
                 }
@@ -379,6 +383,7 @@ impl SearchStore for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn key(s: &str) -> Vec<char> {
@@ -387,7 +392,7 @@ mod tests {
 
     #[test]
     fn a_name_is_indexed_as_a_start_token_and_its_bigrams() {
-        assert_eq!(grams(&key("上海示例")), "\u{FDD0}上 上海 海示 示例");
+        assert_eq!(grams(&key("上海示例")), "\u{FDD0}上海 上海 海示 示例");
         assert_eq!(grams(&key("示")), "\u{FDD0}示 示");
         assert_eq!(grams(&key("")), "");
     }
@@ -396,25 +401,28 @@ mod tests {
     fn width_case_spaces_and_punctuation_do_not_count() {
         assert_eq!(key("ＡＢＣ（上海）有限 公司·"), key("abc上海有限公司"));
         assert_eq!(key("《示例》"), key("示例"));
-        assert_eq!(name_len("《示例》 A1"), 4);
+        assert_eq!(rank_len("《示例》 A1"), 4);
+        assert_eq!(rank_len(&"名".repeat(100)), 63);
     }
 
     #[test]
     fn a_query_is_a_phrase_of_bigrams_optionally_anchored_at_the_start() {
         assert_eq!(phrase(&key("上海"), false), "\"上海\"");
         assert_eq!(phrase(&key("示例贸易"), false), "\"示例 例贸 贸易\"");
-        assert_eq!(phrase(&key("上海"), true), "\"\u{FDD0}上 上海\"");
+        assert_eq!(phrase(&key("上海"), true), "\"\u{FDD0}上海\"");
+        assert_eq!(phrase(&key("上海示"), true), "\"\u{FDD0}上海 上海 海示\"");
     }
 
     #[test]
-    fn index_keys_order_by_length_then_id_and_give_the_id_back() {
-        let short = index_key(9, false, "示例").unwrap();
-        let long = index_key(1, true, "示例公司").unwrap();
-        let same_len_later = index_key(10, false, "北京").unwrap();
-        assert!(short < same_len_later && same_len_later < long);
-        assert_eq!((subject_of(short), subject_of(long)), (9, 1));
-        assert_eq!(long & 1, 1);
-        assert_eq!(subject_of(index_key(ID_LIMIT - 1, true, &"名".repeat(5000)).unwrap()), ID_LIMIT - 1);
+    fn index_keys_grow_with_the_id_and_carry_length_and_person() {
+        let first = index_key(9, true, "示例公司").unwrap();
+        let next = index_key(10, false, "示例").unwrap();
+        assert!(first < next);
+        assert_eq!((decode_key(first), first & 1), ((4, 9), 1));
+        assert_eq!((decode_key(next), next & 1), ((2, 10), 0));
+        let last = index_key(ID_LIMIT - 1, true, &"名".repeat(5000)).unwrap();
+        assert_eq!(decode_key(last), (63, ID_LIMIT - 1));
         assert!(index_key(ID_LIMIT, false, "示例").is_err());
+        assert!(index_key(-1, false, "示例").is_err());
     }
 }

@@ -26,7 +26,8 @@ use xinyong_domain::record::UpsertOutcome;
 /// The catalog and the units.
 pub trait CatalogStore {
     /// The current catalog: the newest version of every item, and the units with what they supply.
-    fn load_catalog(&self) -> Result<Catalog>;
+    /// Cheap to call per request: backends cache it and reload only when it changed.
+    fn load_catalog(&self) -> Result<std::sync::Arc<Catalog>>;
 
     /// Installs a catalog: every item whose definition changed gets a new version (records keep the
     /// version they were filed under); units are added or their names and supplies updated.

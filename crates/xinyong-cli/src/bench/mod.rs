@@ -1,6 +1,7 @@
 //! Benchmarks: each measures our path and a raw baseline of the same work in the same run, so the
 //! ratio holds on a noisy machine. Output: one JSON line per figure on stdout.
 
+mod http;
 mod ingest;
 
 use std::path::PathBuf;
@@ -28,6 +29,8 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum BenchName {
     Ingest,
+    Query,
+    Search,
 }
 
 /// One benchmark figure.
@@ -62,6 +65,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     let figures = match args.name {
         BenchName::Ingest => ingest::run(&dir, args.subjects, args.seed)?,
+        BenchName::Query => http::query(&dir, args.subjects, args.seed)?,
+        BenchName::Search => http::search(&dir, args.subjects, args.seed)?,
     };
     for f in figures {
         println!("{}", serde_json::to_string(&f)?);

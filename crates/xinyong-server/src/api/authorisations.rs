@@ -81,7 +81,8 @@ pub async fn grant(
     let access = Access { caller: &caller, action: "authorise", subject_id: Some(subject.id), purpose: None };
     let granted = state
         .blocking(move |store| {
-            let units = store.load_catalog()?.units;
+            let catalog = store.load_catalog()?;
+            let units = &catalog.units;
             if !units.iter().any(|u| u.code == new.grantee_unit) {
                 return Err(ApiError::unprocessable(
                     "unknown_unit",
