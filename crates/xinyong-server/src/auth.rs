@@ -53,12 +53,45 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("use Authorization: Bearer TOKEN"))?;
         let hash = token_hash(token);
-        let account = state
-            .blocking(move |store| Ok(store.account_by_token(&hash)?))
-            .await?
-            .filter(|a| !a.disabled)
-            .ok_or_else(|| ApiError::unauthorized("unknown or disabled token"))?;
+        let account = match state.accounts.get(&hash) {
+            Some(a) => a,
+            None => {
+                let key = hash.clone();
+                let found = state.blocking(move |store| Ok(store.account_by_token(&key)?)).await?;
+                let found =
+                    found.filter(|a| !a.disabled).ok_or_else(|| ApiError::unauthorized("unknown or disabled token"))?;
+                state.accounts.put(hash, found.clone());
+                found
+            }
+        };
         state.limits.check(account.id)?;
         Ok(Caller { account, request_id: request_id(parts), channel: Channel::Api })
+    }
+}
+
+/// Accounts recently seen, by token hash, for a few seconds: saves a store round trip per request.
+/// A disabled account or a revoked token stops working within [`AccountCache::TTL`].
+#[derive(Default)]
+pub struct AccountCache {
+    entries: std::sync::RwLock<std::collections::HashMap<Vec<u8>, (Account, std::time::Instant)>>,
+}
+
+impl AccountCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+    const MAX: usize = 10_000;
+
+    fn get(&self, hash: &[u8]) -> Option<Account> {
+        let entries = self.entries.read().ok()?;
+        let (account, at) = entries.get(hash)?;
+        (at.elapsed() < Self::TTL).then(|| account.clone())
+    }
+
+    fn put(&self, hash: Vec<u8>, account: Account) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= Self::MAX {
+                entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            }
+            entries.insert(hash, (account, std::time::Instant::now()));
+        }
     }
 }

@@ -33,7 +33,8 @@ pub fn app_state(
     let metrics = Arc::new(metrics::Metrics::new()?);
     let auditor = Arc::new(audit::Auditor::start(Arc::clone(&store), settings.audit_max_batch, Arc::clone(&metrics)));
     let limits = Arc::new(limits::RateLimits::new(settings.rate_per_second, settings.rate_burst));
-    Ok(AppState { store, auditor, clock, settings: Arc::new(settings), metrics, limits, keyring })
+    let accounts = Arc::default();
+    Ok(AppState { store, auditor, clock, settings: Arc::new(settings), metrics, limits, keyring, accounts })
 }
 
 /// Signs an audit checkpoint every `every` while the chain advances (DOMAIN.md §9).

@@ -54,6 +54,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// The platform's signing keys (audit checkpoints, reports); `None` when the store has no key folder.
     pub keyring: Option<Arc<Keyring>>,
+    /// Recently authenticated accounts (a few seconds).
+    pub accounts: Arc<crate::auth::AccountCache>,
 }
 
 impl AppState {

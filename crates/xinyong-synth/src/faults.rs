@@ -6,7 +6,7 @@
 //! that fits the file has occurred once in it — so even a small XLSX file shows its spreadsheet-specific
 //! fault, and a default run of 20,000 subjects shows every kind.
 //!
-//! ```ignore
+//! ```text
 //! let mut picker = FaultPicker::new(def, &layout);
 //! if let Some(fault) = picker.choose(row_index, &subject, &mut rng) {
 //!     fault.inject(def, &subject, &mut rng, &mut rec)?;

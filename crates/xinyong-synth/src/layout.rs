@@ -6,7 +6,7 @@
 //! or national field codes such as `CF_WSH` as headers), so headers always match the catalog; the 2015
 //! legacy layouts are spelled out here, as legacy systems export them.
 //!
-//! ```ignore
+//! ```text
 //! let layout = Layout::new(&catalog, "admin_penalty", Headers::Labels)?;
 //! rec.set(F::PartyName, "上海华盛科技有限公司");
 //! ```

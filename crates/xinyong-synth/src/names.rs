@@ -5,7 +5,7 @@
 //!
 //! Character tables are strings of 3-byte (BMP CJK) characters indexed by position; a test checks that.
 //!
-//! ```ignore
+//! ```text
 //! let mut name = String::new();
 //! person_name(&mut rng, &mut name); // e.g. 欧阳玥 or 张伟
 //! ```

@@ -7,7 +7,7 @@
 //! the 2018 operating report: per subject ≈ 0.68 registrations, 7.3 licences, 1.37 penalties (5.4 : 1)
 //! and 0.62 list entries, ≈ 10 rows in all.
 //!
-//! ```ignore
+//! ```text
 //! let planner = Planner::new(FILES);
 //! planner.plan(&subject, &mut rng, &mut planned); // [(file index, record seed), …]
 //! ```

@@ -2,7 +2,7 @@
 //! run's seed, so the bytes of a file depend only on `(seed, subjects)`: not on the number of threads,
 //! nor on which thread writes which file.
 //!
-//! ```ignore
+//! ```text
 //! let mut rng = subject_rng(7, 42); // subject 42 of a run with seed 7, always the same stream
 //! let day = date_between(&mut rng, from, to);
 //! ```

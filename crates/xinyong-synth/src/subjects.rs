@@ -6,7 +6,7 @@
 //! organisation bodies, so two subjects can never share one. Natural persons take the even points of
 //! the resident-ID space and legal representatives the odd ones.
 //!
-//! ```ignore
+//! ```text
 //! let spaces = IdSpaces::new(seed)?;
 //! let mut s = Subject::default();
 //! s.fill(&spaces, 42, &mut subject_rng(seed, 42))?;

@@ -2,7 +2,7 @@
 //! document names, legal bases, typical facts and fines. Unit codes and names come from the catalog; this
 //! module adds the texts a unit's system would put in its export.
 //!
-//! ```ignore
+//! ```text
 //! let unit = unit_info("sh_amr").ok_or(…)?;
 //! let kind = pick(&mut rng, unit.penalties);
 //! ```

@@ -80,7 +80,18 @@ fn hammer(store: Arc<dyn Store>, token: String, paths: Vec<String>) -> anyhow::R
                         Ok(r) if r.status().is_success() => {
                             let _ = r.bytes().await;
                         }
-                        _ => errors += 1,
+                        Ok(r) => {
+                            if errors == 0 {
+                                eprintln!("bench: {} answered {}", paths[i], r.status());
+                            }
+                            errors += 1;
+                        }
+                        Err(e) => {
+                            if errors == 0 {
+                                eprintln!("bench: {} failed: {e}", paths[i]);
+                            }
+                            errors += 1;
+                        }
                     }
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                     i += CLIENTS;

@@ -2,7 +2,7 @@
 //! export it. Every value a builder writes is valid for the catalog (required fields filled, enum values
 //! from the catalog, plain decimals, dates no later than [`AS_OF`]); faults are injected afterwards.
 //!
-//! ```ignore
+//! ```text
 //! let ctx = RowCtx { def, unit, authorities: &offices };
 //! rows::build(&ctx, &subject, number, &mut record_rng(seed), &mut rec);
 //! ```

@@ -7,7 +7,7 @@
 //! stateless encoding, so the encoding of each character is looked up once and kept in a table: same
 //! bytes as encoding the whole text at once (a test checks), a fraction of the time.
 //!
-//! ```ignore
+//! ```text
 //! let mut w = Gb18030Writer::new(file);
 //! w.write_all("王垚".as_bytes())?;
 //! let file = w.finish()?;

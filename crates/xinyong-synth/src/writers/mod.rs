@@ -2,7 +2,7 @@
 //! in chunks), JSON lines (one object per line; empty fields left out; decimals as JSON numbers) and
 //! XLSX (identifiers as text cells, dates as date cells; a fixed creation time so bytes repeat).
 //!
-//! ```ignore
+//! ```text
 //! let mut sink = Sink::open(dir, def, &layout)?;
 //! sink.write(&layout, &rec)?;
 //! sink.finish()?;

@@ -59,8 +59,17 @@ pub async fn profile(
     let key = super::parse_key(&key, today)?;
     let mut access = Access { caller: &caller, action: "profile", subject_id: None, purpose: Some(purpose) };
     let role = caller.role();
-    // The subject is looked up first so that a refusal, too, shows in that subject's query log.
-    let Some(subject) = super::find(&state, key).await? else {
+    // The subject is looked up first so that a refusal, too, shows in that subject's query log. Its
+    // records, the catalog and its authorisations come in the same trip to the store.
+    let found = state
+        .blocking(move |store| {
+            let Some(subject) = store.find_subject(&key)? else { return Ok(None) };
+            let records = store.records_of(subject.id)?;
+            let grants = if role == Role::Market { store.authorisations_of(subject.id)? } else { Vec::new() };
+            Ok(Some((subject, records, grants, store.load_catalog()?)))
+        })
+        .await?;
+    let Some((subject, records, grants, catalog)) = found else {
         state.auditor.record(access.entry(&*state.clock, "not_found", "no such subject")).await?;
         return Err(ApiError::not_found("no such subject"));
     };
@@ -72,7 +81,10 @@ pub async fn profile(
     if role == Role::Subject && !own {
         return deny(&state, &access, "a subject may query only itself".to_owned()).await;
     }
-    let authorised = if role == Role::Market { market_authorised(&state, &caller, subject.id).await? } else { false };
+    let now = state.clock.now();
+    let authorised = caller.account.unit.as_ref().is_some_and(|unit| {
+        grants.iter().any(|a| &a.grantee_unit == unit && a.is_valid_at(now) && a.scope.contains(&Openness::Authorised))
+    });
     let requested: Vec<Openness> = match params.openness.as_deref() {
         None => vec![Openness::Public, Openness::Authorised, Openness::Government],
         Some(list) => parse_openness(list)?,
@@ -83,9 +95,6 @@ pub async fn profile(
         return deny(&state, &access, format!("{o:?} information is not visible to this caller")).await;
     }
 
-    let subject_id = subject.id;
-    let records = state.blocking(move |store| Ok((store.load_catalog()?, store.records_of(subject_id)?))).await;
-    let (catalog, records) = records?;
     let presenter = Presenter { catalog: &catalog, view: personal_view(role, own), today };
     let mut shown = Vec::new();
     let mut lists = Vec::new();
@@ -130,12 +139,4 @@ fn parse_openness(list: &str) -> ApiResult<Vec<Openness>> {
             other => Err(ApiError::bad_request("unknown_openness", format!("{other:?} is not an openness level"))),
         })
         .collect()
-}
-
-/// Does the caller's unit hold the subject's unexpired, unrevoked authorisation?
-async fn market_authorised(state: &AppState, caller: &Caller, subject_id: i64) -> ApiResult<bool> {
-    let Some(unit) = caller.account.unit.clone() else { return Ok(false) };
-    let now = state.clock.now();
-    let grants = state.blocking(move |store| Ok(store.authorisations_of(subject_id)?)).await?;
-    Ok(grants.iter().any(|a| a.grantee_unit == unit && a.is_valid_at(now) && a.scope.contains(&Openness::Authorised)))
 }
