@@ -41,9 +41,13 @@ pub fn new_batch_id(now: DateTime<FixedOffset>) -> String {
     format!("b-{}-{suffix:08x}", now.format("%Y%m%d%H%M%S"))
 }
 
-/// Prints a JSON document on stdout.
+/// Prints a JSON document on stdout. A reader that went away (`| head`) is not an error: the
+/// operation already succeeded.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    use std::io::Write;
     let text = serde_json::to_string_pretty(value).map_err(Failure::failed)?;
-    println!("{text}");
-    Ok(())
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed(e)),
+        _ => Ok(()),
+    }
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use xinyong_domain::access::View;
 use xinyong_domain::catalog::{Catalog, CatalogItem, FieldType, ListKind, Openness};
+use xinyong_domain::ids::ResidentId;
 use xinyong_domain::masking::{mask_name, mask_personal_value, mask_resident_id};
 use xinyong_domain::record::RecordStatus;
 use xinyong_domain::subject::SubjectKind;
@@ -67,26 +68,29 @@ pub struct Presenter<'a> {
 
 impl Presenter<'_> {
     pub fn subject(&self, s: &Subject) -> SubjectView {
-        let natural = s.kind == SubjectKind::NaturalPerson;
-        let masked = self.view == View::Masked;
-        SubjectView {
-            id: s.id,
-            kind: s.kind,
-            name: if natural && masked { mask_name(&s.name) } else { s.name.clone() },
-            uscc: s.uscc.clone(),
-            resident_id: s.resident_id.as_ref().map(|r| if masked { r.masked() } else { r.as_str().to_owned() }),
-        }
+        self.subject_view(s.id, s.kind, &s.name, s.uscc.as_deref(), s.resident_id.as_ref())
     }
 
     pub fn hit(&self, h: &SearchHit) -> SubjectView {
-        let natural = h.kind == SubjectKind::NaturalPerson;
+        self.subject_view(h.subject_id, h.kind, &h.name, h.uscc.as_deref(), h.resident_id.as_ref())
+    }
+
+    fn subject_view(
+        &self,
+        id: i64,
+        kind: SubjectKind,
+        name: &str,
+        uscc: Option<&str>,
+        resident_id: Option<&ResidentId>,
+    ) -> SubjectView {
         let masked = self.view == View::Masked;
+        let natural = kind == SubjectKind::NaturalPerson;
         SubjectView {
-            id: h.subject_id,
-            kind: h.kind,
-            name: if natural && masked { mask_name(&h.name) } else { h.name.clone() },
-            uscc: h.uscc.clone(),
-            resident_id: h.resident_id.as_ref().map(|r| if masked { r.masked() } else { r.as_str().to_owned() }),
+            id,
+            kind,
+            name: if natural && masked { mask_name(name) } else { name.to_owned() },
+            uscc: uscc.map(str::to_owned),
+            resident_id: resident_id.map(|r| if masked { r.masked() } else { r.as_str().to_owned() }),
         }
     }
 
@@ -182,5 +186,5 @@ fn concerns_natural_person(r: &Record, item: &CatalogItem) -> bool {
 
 fn looks_like_resident_id(value: &str) -> bool {
     let far_future = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
-    value.len() >= 15 && value.len() <= 18 && xinyong_domain::ids::ResidentId::parse(value, far_future).is_ok()
+    value.len() >= 15 && value.len() <= 18 && ResidentId::parse(value, far_future).is_ok()
 }
