@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(service::metrics))
         .nest("/api/v1", api.merge(uploads))
         .fallback(service::not_found)
+        .layer(axum::middleware::from_fn(crate::error::json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

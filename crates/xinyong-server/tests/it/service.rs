@@ -36,3 +36,24 @@ async fn every_response_carries_a_request_id() {
     let resp = app.client.get(format!("{}/healthz", app.base)).header("x-request-id", "abc-123").send().await.unwrap();
     assert_eq!(resp.headers().get("x-request-id").unwrap(), "abc-123");
 }
+
+#[tokio::test]
+async fn rejections_of_malformed_requests_use_the_json_error_shape() {
+    let app = TestApp::spawn().await;
+    let admin = app.account("root", Role::Admin, None, None);
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/authorisations", app.base))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    let (status, body) = app.get("/api/v1/public/penalties?page=abc", None).await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"].as_str().is_some(), "{body}");
+}
