@@ -51,3 +51,36 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
         _ => Ok(()),
     }
 }
+
+/// The operator at the console, as the audit trail names them.
+pub fn operator() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "operator".to_owned()))
+}
+
+/// Records a console action in the audit trail (commands write as the platform's operator).
+pub fn audit_console(
+    g: &Global,
+    store: &dyn Store,
+    action: &str,
+    outcome: &str,
+    detail: String,
+) -> Result<(), Failure> {
+    let entry = xinyong_store::audit::AuditEntry {
+        at: now(g)?,
+        account_id: None,
+        account_name: operator(),
+        unit: None,
+        role: xinyong_domain::access::Role::Admin,
+        action: action.to_owned(),
+        subject_id: None,
+        purpose: None,
+        channel: xinyong_domain::access::Channel::Cli,
+        outcome: outcome.to_owned(),
+        detail,
+        request_id: None,
+    };
+    store
+        .append_audit(&[entry])
+        .map(|_| ())
+        .map_err(|e| Failure::failed(format!("the audit trail refused the entry: {e}")))
+}

@@ -7,7 +7,7 @@ use xinyong_ingest::reader::{self, EncodingChoice, Format};
 use xinyong_store::{BatchReport, BatchStatus, Store};
 
 use crate::args::{Global, IngestArgs};
-use crate::context::{new_batch_id, now, open_store, print_json};
+use crate::context::{audit_console, new_batch_id, now, open_store, print_json};
 use crate::{CmdResult, Failure};
 
 pub fn run(g: &Global, args: &IngestArgs) -> CmdResult {
@@ -62,10 +62,14 @@ pub fn ingest_file(
         now,
         today: now.date_naive(),
     };
-    pipeline::ingest(store, &catalog, &request, reader).map_err(|e| match e {
+    let report = pipeline::ingest(store, &catalog, &request, reader).map_err(|e| match e {
         IngestError::File(m) => Failure::usage(format!("{}: {m}", file.display())),
         other => Failure::failed(other),
-    })
+    })?;
+    let detail =
+        format!("batch {} {}/{}: {} accepted, {} rejected", report.batch, unit, item, report.accepted, report.rejected);
+    audit_console(g, store, "batch", report.status.as_str(), detail)?;
+    Ok(report)
 }
 
 fn print_text(r: &BatchReport) {

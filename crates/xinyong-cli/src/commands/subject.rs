@@ -20,11 +20,10 @@ pub fn run(g: &Global, key: &str, purpose: Option<&str>) -> CmdResult {
     let now = now(g)?;
     let state = xinyong_server::app_state(store, Settings::default(), Arc::new(FixedClock(now)), None)
         .map_err(Failure::failed)?;
-    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
     let caller = Caller {
         account: Account {
             id: 0,
-            name: format!("cli:{operator}"),
+            name: crate::context::operator(),
             unit: None,
             role: Role::Admin,
             subject_id: None,
