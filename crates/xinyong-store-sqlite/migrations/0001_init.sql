@@ -33,14 +33,17 @@ CREATE TABLE subjects (
     id         INTEGER PRIMARY KEY,
     kind       TEXT NOT NULL,
     name       TEXT NOT NULL,
-    uscc       TEXT UNIQUE,
+    uscc       TEXT,
     org_code   TEXT,
-    rid_hash   BLOB UNIQUE,
+    rid_hash   BLOB,
     rid_enc    BLOB,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX subjects_org_code ON subjects(org_code);
+-- Partial indexes: a company has no rid_hash and a person no uscc, so neither indexes the other's NULLs.
+CREATE UNIQUE INDEX subjects_uscc ON subjects(uscc) WHERE uscc IS NOT NULL;
+CREATE UNIQUE INDEX subjects_rid_hash ON subjects(rid_hash) WHERE rid_hash IS NOT NULL;
+CREATE INDEX subjects_org_code ON subjects(org_code) WHERE org_code IS NOT NULL;
 
 CREATE TABLE subject_names (
     subject_id INTEGER NOT NULL REFERENCES subjects(id),
