@@ -271,30 +271,5 @@ fn parse<T>(code: &str, from: fn(serde_json::Value) -> serde_json::Result<T>) ->
 /// Applies the missing audit migrations, each in its own transaction (as `migrate.rs` does for the
 /// main database); a newer audit database than this program knows is refused.
 fn migrate(conn: &mut Connection) -> Result<()> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-    )
-    .map_err(db_err)?;
-    let newest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
-    let current: i64 =
-        conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(db_err)?;
-    if current > newest {
-        return Err(StoreError::Invalid(format!(
-            "the audit database has schema version {current}, newer than this program knows ({newest}); upgrade xinyong"
-        )));
-    }
-    for (version, sql) in MIGRATIONS {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
-        let applied: bool = tx
-            .query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))
-            .map_err(db_err)?;
-        if applied {
-            continue;
-        }
-        tx.execute_batch(sql).map_err(db_err)?;
-        tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))", [version])
-            .map_err(db_err)?;
-        tx.commit().map_err(db_err)?;
-    }
-    Ok(())
+    crate::migrate::apply(conn, MIGRATIONS, "audit database")
 }

@@ -1,7 +1,7 @@
 //! Schema migrations: numbered SQL files in `migrations/`, applied in order, each in its own transaction,
 //! recorded in `schema_migrations`. A database newer than this binary is refused rather than guessed at.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use xinyong_store::{Result, StoreError};
 
 use crate::db_err;
@@ -13,28 +13,34 @@ const MIGRATIONS: &[(i64, &str)] = &[
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
+    apply(conn, MIGRATIONS, "database")
+}
+
+/// Applies every missing migration of `migrations` to `conn` (shared by the main and the audit
+/// database). Each runs in an IMMEDIATE transaction that re-checks whether it was applied, so two
+/// processes opening the same store at once cannot both apply it. Every missing version is applied,
+/// not only those above the highest: a version may be added between two others while a branch is open.
+pub(crate) fn apply(conn: &mut Connection, migrations: &[(i64, &str)], what: &str) -> Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     )
     .map_err(db_err)?;
-    let newest = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);
+    let newest = migrations.last().map_or(0, |(v, _)| *v);
     let current: i64 =
         conn.query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(db_err)?;
     if current > newest {
         return Err(StoreError::Invalid(format!(
-            "the database has schema version {current}, newer than this program knows ({newest}); upgrade xinyong"
+            "the {what} has schema version {current}, newer than this program knows ({newest}); upgrade xinyong"
         )));
     }
-    // Every missing version is applied, not only those above the highest: a version may be added
-    // between two others while a branch is open.
-    for (version, sql) in MIGRATIONS {
-        let applied: bool = conn
+    for (version, sql) in migrations {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+        let applied: bool = tx
             .query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))
             .map_err(db_err)?;
         if applied {
             continue;
         }
-        let tx = conn.transaction().map_err(db_err)?;
         tx.execute_batch(sql).map_err(db_err)?;
         tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, datetime('now'))", [version])
             .map_err(db_err)?;
