@@ -8,8 +8,8 @@
 //! listen = "0.0.0.0:8080"
 //! max_body_bytes = 1048576
 //! max_batch_bytes = 2147483648
-//! rate_per_second = 50
-//! rate_burst = 200
+//! rate_per_second = 100
+//! rate_burst = 1000
 //! request_timeout_secs = 30
 //! batch_timeout_secs = 3600
 //! audit_max_batch = 512
@@ -46,8 +46,8 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1 << 20,
             max_batch_bytes: 2 << 30,
-            rate_per_second: 50,
-            rate_burst: 200,
+            rate_per_second: 100,
+            rate_burst: 1000,
             request_timeout_secs: 30,
             batch_timeout_secs: 3600,
             audit_max_batch: 512,
