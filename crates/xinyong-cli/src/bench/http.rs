@@ -16,7 +16,7 @@ use xinyong_store::{CatalogStore, StatsStore, Store, SubjectKey, SubjectStore};
 use xinyong_store_sqlite::{DB_FILE, SqliteStore};
 use xinyong_synth::{SynthOptions, generate};
 
-use super::{Figure, peak_rss_mb};
+use super::{Figure, round};
 use crate::args::Global;
 use crate::commands::load_manifest;
 use crate::context::platform_offset;
@@ -48,10 +48,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
-}
-
-fn round(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 /// Runs `paths` against a fresh server with `CLIENTS` concurrent clients; returns (seconds, latencies ms).
@@ -166,8 +162,6 @@ pub fn query(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>
         n += 1;
     }
     let baseline_seconds = t.elapsed().as_secs_f64();
-    let per_second = REQUESTS as f64 / seconds;
-    let baseline_per_second = n as f64 / baseline_seconds;
     let mut extra = serde_json::Map::new();
     extra.insert("subjects".into(), json!(count));
     extra.insert("records".into(), json!(records));
@@ -175,17 +169,13 @@ pub fn query(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>
     extra.insert("p50_ms".into(), json!(round(percentile(&lat, 0.5))));
     extra.insert("p99_ms".into(), json!(round(percentile(&lat, 0.99))));
     extra.insert("errors".into(), json!(errors));
-    Ok(vec![Figure {
-        bench: "query",
-        n: REQUESTS as u64,
-        seconds: round(seconds),
-        per_second: per_second.round(),
-        baseline: "raw sqlite point lookup of the same keys (subject by identifier, its records by subject id)",
-        baseline_per_second: baseline_per_second.round(),
-        ratio: round(per_second / baseline_per_second),
-        peak_rss_mb: round(peak_rss_mb()),
+    Ok(vec![Figure::measured(
+        "query",
+        (REQUESTS as u64, seconds),
+        "raw sqlite point lookup of the same keys (subject by identifier, its records by subject id)",
+        (n, baseline_seconds),
         extra,
-    }])
+    )])
 }
 
 pub fn search(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> {
@@ -230,25 +220,19 @@ pub fn search(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure
             while rows.next()?.is_some() {}
         }
         let baseline_seconds = t.elapsed().as_secs_f64();
-        let per_second = paths.len() as f64 / seconds;
-        let baseline_per_second = paths.len() as f64 / baseline_seconds;
         let mut extra = serde_json::Map::new();
         extra.insert("query_chars".into(), json!(len));
         extra.insert("subjects".into(), json!(count));
         extra.insert("p50_ms".into(), json!(round(percentile(&lat, 0.5))));
         extra.insert("p99_ms".into(), json!(round(percentile(&lat, 0.99))));
         extra.insert("errors".into(), json!(errors));
-        figures.push(Figure {
-            bench: "search",
-            n: paths.len() as u64,
-            seconds: round(seconds),
-            per_second: per_second.round(),
-            baseline: "raw FTS5 bigram phrase match of the same text, first 20 rowids",
-            baseline_per_second: baseline_per_second.round(),
-            ratio: round(per_second / baseline_per_second),
-            peak_rss_mb: round(peak_rss_mb()),
+        figures.push(Figure::measured(
+            "search",
+            (paths.len() as u64, seconds),
+            "raw FTS5 bigram phrase match of the same text, first 20 rowids",
+            (paths.len() as u64, baseline_seconds),
             extra,
-        });
+        ));
     }
     Ok(figures)
 }

@@ -12,7 +12,7 @@ use xinyong_store::CatalogStore;
 use xinyong_store_sqlite::{DB_FILE, SqliteStore};
 use xinyong_synth::{SynthOptions, generate};
 
-use super::{Figure, peak_rss_mb};
+use super::{Figure, round};
 use crate::args::Global;
 use crate::commands::load_manifest;
 use crate::context::platform_offset;
@@ -38,28 +38,18 @@ pub fn run(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> 
     drop(store);
 
     let (baseline_rows, baseline_seconds) = raw_insert_baseline(&data.join(DB_FILE), &dir.join("baseline.db"))?;
-    let per_second = rows as f64 / seconds;
-    let baseline_per_second = baseline_rows as f64 / baseline_seconds;
     let mut extra = serde_json::Map::new();
     extra.insert("subjects".into(), json!(subjects));
     extra.insert("accepted".into(), json!(accepted));
     extra.insert("files".into(), json!(manifest.files.len()));
     extra.insert("synth_seconds".into(), json!(round(synth_seconds)));
-    Ok(vec![Figure {
-        bench: "ingest",
-        n: rows,
-        seconds: round(seconds),
-        per_second: per_second.round(),
-        baseline: "raw sqlite insert of the same rows",
-        baseline_per_second: baseline_per_second.round(),
-        ratio: round(per_second / baseline_per_second),
-        peak_rss_mb: round(peak_rss_mb()),
+    Ok(vec![Figure::measured(
+        "ingest",
+        (rows, seconds),
+        "raw sqlite insert of the same rows",
+        (baseline_rows, baseline_seconds),
         extra,
-    }])
-}
-
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    )])
 }
 
 /// Streams the stored rows into a bare table of a fresh database and times only the inserts.

@@ -48,6 +48,37 @@ pub struct Figure {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Figure {
+    /// A figure from what was measured: our path did `n` units in `seconds`, the baseline
+    /// `baseline_n` in `baseline_seconds`. Rates, ratio and peak memory are derived here, once.
+    pub fn measured(
+        bench: &'static str,
+        (n, seconds): (u64, f64),
+        baseline: &'static str,
+        (baseline_n, baseline_seconds): (u64, f64),
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Figure {
+        let per_second = n as f64 / seconds;
+        let baseline_per_second = baseline_n as f64 / baseline_seconds;
+        Figure {
+            bench,
+            n,
+            seconds: round(seconds),
+            per_second: per_second.round(),
+            baseline,
+            baseline_per_second: baseline_per_second.round(),
+            ratio: round(per_second / baseline_per_second),
+            peak_rss_mb: round(peak_rss_mb()),
+            extra,
+        }
+    }
+}
+
+/// Three decimals: enough for milliseconds and ratios.
+pub fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.database_url.is_some() {
         anyhow::bail!("the PostgreSQL backend is not part of this build yet");
