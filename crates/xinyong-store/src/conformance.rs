@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use xinyong_domain::catalog::{Catalog, Severity, UnitDef};
 use xinyong_domain::ids::{Identifier, ResidentId, Uscc};
-use xinyong_domain::record::{RecordDraft, UpsertOutcome};
+use xinyong_domain::record::{RecordDraft, RecordHead, UpsertOutcome};
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
 
 use crate::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, RowIssue, Store, SubjectKey};
@@ -78,7 +78,7 @@ pub fn draft(row: u64, key: &str, subject: Option<SubjectClaim>, content: &str) 
     if let Some(SubjectClaim { id: Identifier::ResidentId(r), .. }) = &subject {
         secret.insert("id_number".to_owned(), r.as_str().to_owned());
     }
-    RecordDraft {
+    let head = RecordHead {
         row,
         source_key: key.to_owned(),
         date: date(2026, 5, 6),
@@ -87,9 +87,8 @@ pub fn draft(row: u64, key: &str, subject: Option<SubjectClaim>, content: &str) 
         published: true,
         public_until: Some(date(2027, 5, 6)),
         subject,
-        fields,
-        secret_fields: secret,
-    }
+    };
+    RecordDraft { head, fields, secret_fields: secret }
 }
 
 fn meta(id: &str, day: u32) -> BatchMeta {
