@@ -22,6 +22,7 @@ mod publication;
 mod search;
 mod stats;
 mod subjects;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
