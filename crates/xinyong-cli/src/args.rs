@@ -108,6 +108,19 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The working-day calendar every statutory deadline counts in.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// The years the calendar covers, with their source and whether they are provisional.
+    Show,
+    /// Load years from a file in the format of data/calendar/cn.toml (a loaded year replaces the shipped one).
+    Load { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

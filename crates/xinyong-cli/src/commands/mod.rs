@@ -3,6 +3,7 @@
 mod account;
 mod audit;
 mod batch;
+mod calendar;
 mod catalog;
 mod demo;
 mod ingest;
@@ -32,6 +33,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::ValidateId => validate_id::run(g),
         Command::Stats => stats::run(g),
         Command::Unit { command } => unit::run(g, command),
+        Command::Calendar { command } => calendar::run(g, command),
         Command::Catalog { command } => catalog::run(g, command),
         Command::Batch { id } => batch::run(g, &id),
         Command::Serve { listen, config } => serve::run(g, listen, config.as_deref()),
