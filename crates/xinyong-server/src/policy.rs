@@ -1,5 +1,6 @@
 //! The rules the workflows and windows are computed with: disclosure regimes, the working-day calendar
-//! (shipped years plus those an admin loaded into the store) and the step lengths of DOMAIN.md §5.
+//! (shipped years plus those an admin loaded into the store), the step lengths of DOMAIN.md §5 and the
+//! measures library of joint rewards and punishments.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -7,6 +8,7 @@ use utoipa::ToSchema;
 use xinyong_domain::calendar::{Calendar, YearPlan};
 use xinyong_domain::catalog::{CatalogItem, ListKind, Publication, Severity};
 use xinyong_domain::disclosure::Regimes;
+use xinyong_domain::measures::Library;
 use xinyong_domain::workflow::{Deadlines, Schedule};
 use xinyong_store::{Record, Store};
 
@@ -19,6 +21,8 @@ pub struct Policy {
     pub regimes: Regimes,
     pub calendar: Calendar,
     pub deadlines: Deadlines,
+    /// Memoranda and measures of joint rewards and punishments.
+    pub measures: Library,
 }
 
 /// A record's disclosure window as its JSON shows it.
@@ -40,6 +44,7 @@ impl Policy {
             regimes: Regimes::default_regimes()?,
             calendar: Calendar::default_calendar()?,
             deadlines: Deadlines::default(),
+            measures: Library::default_library()?,
         })
     }
 

@@ -8,6 +8,7 @@ mod catalog;
 mod demo;
 mod ingest;
 mod init;
+mod screen;
 mod serve;
 mod stats;
 mod subject;
@@ -34,6 +35,7 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Stats => stats::run(g),
         Command::Unit { command } => unit::run(g, command),
         Command::Calendar { command } => calendar::run(g, command),
+        Command::Screen { file, scenario, out } => screen::run(g, &file, scenario.as_deref(), out.as_deref()),
         Command::Catalog { command } => catalog::run(g, command),
         Command::Batch { id } => batch::run(g, &id),
         Command::Serve { listen, config } => serve::run(g, listen, config.as_deref()),

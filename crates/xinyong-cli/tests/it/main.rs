@@ -5,6 +5,7 @@ mod calendar;
 mod console;
 mod crash;
 mod ingest;
+mod screen;
 mod synth;
 mod validate_id;
 

@@ -3,6 +3,7 @@
 pub mod authorisations;
 pub mod batches;
 pub mod cases;
+pub mod checks;
 pub mod public;
 pub mod service;
 pub mod stats;
@@ -48,9 +49,14 @@ use crate::state::AppState;
         cases::repair_transition,
         cases::revoke_record,
         cases::inbox,
+        checks::check,
+        checks::feedback,
+        checks::get,
+        checks::stats,
+        checks::screening,
     ),
     modifiers(&BearerAuth),
-    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "service"))
+    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "service"))
 )]
 pub struct ApiDoc;
 
@@ -104,6 +110,10 @@ pub fn router(state: AppState) -> Router {
         .route("/repairs/{id}/transition", post(cases::repair_transition))
         .route("/records/{id}/revocation", post(cases::revoke_record))
         .route("/inbox", get(cases::inbox))
+        .route("/checks", post(checks::check))
+        .route("/checks/{id}", get(checks::get))
+        .route("/checks/{id}/feedback", post(checks::feedback))
+        .route("/stats/joint", get(checks::stats))
         .route("/keys", get(service::keys))
         .route("/openapi.json", get(service::openapi))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
@@ -114,6 +124,8 @@ pub fn router(state: AppState) -> Router {
     // Uploads stream to disk under their own size limit and a longer timeout.
     let uploads = Router::new()
         .route("/batches", post(batches::create::create))
+        // Screening answers in memory: bounded (64 MiB ≈ 3 million identifiers); larger lists use `xinyong screen`.
+        .route("/screenings", post(checks::screening).layer(DefaultBodyLimit::max(64 << 20)))
         .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -3,6 +3,7 @@
 
 mod access;
 mod batches;
+mod joint;
 mod limits;
 mod privacy;
 mod service;
