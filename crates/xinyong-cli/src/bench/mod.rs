@@ -3,6 +3,7 @@
 
 mod http;
 mod ingest;
+mod screen;
 
 use std::path::PathBuf;
 
@@ -31,6 +32,8 @@ pub enum BenchName {
     Ingest,
     Query,
     Search,
+    /// `--subjects` identifiers against 0.4 × as many list entries.
+    Screen,
 }
 
 /// One benchmark figure.
@@ -98,6 +101,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchName::Ingest => ingest::run(&dir, args.subjects, args.seed)?,
         BenchName::Query => http::query(&dir, args.subjects, args.seed)?,
         BenchName::Search => http::search(&dir, args.subjects, args.seed)?,
+        BenchName::Screen => screen::run(&dir, args.subjects, args.seed)?,
     };
     for f in figures {
         println!("{}", serde_json::to_string(&f)?);
