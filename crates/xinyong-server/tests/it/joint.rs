@@ -216,3 +216,52 @@ async fn list_entries_are_filed_by_their_unit_and_listed_with_their_memoranda() 
     assert!(page["memoranda"].as_array().is_some_and(|m| !m.is_empty()), "{page}");
     assert_eq!(app.get("/api/v1/lists/list_dishonest_debtor", None).await.0, 401);
 }
+
+#[tokio::test]
+async fn a_repaired_or_revoked_entry_no_longer_triggers_measures() {
+    let app = TestApp::spawn().await;
+    let library = Library::default_library().unwrap();
+    let (unit, scenario, list_a, list_b) = shared_pair(&library);
+    // 失信被执行人 cannot be repaired through the platform (policy data): it is revoked; the other is repaired.
+    list_entry(&app, &list_a, "（2026）沪01执3号", "2026-01-05");
+    list_entry(&app, &list_b, "沪税稽〔2026〕4号", "2026-02-05");
+    let dept = app.account("dept", Role::Department, Some(&unit), None);
+    let admin = app.account("admin", Role::Admin, None, None);
+    let uscc = company(5).id.as_str().to_owned();
+    let check = || async {
+        let resp = app
+            .client
+            .post(format!("{}/api/v1/checks", app.base))
+            .bearer_auth(&dept)
+            .json(&json!({"subject": uscc, "scenario": scenario}))
+            .send()
+            .await
+            .unwrap();
+        let v: serde_json::Value = resp.json().await.unwrap();
+        v["result"]["entries"].as_array().map(Vec::len).unwrap_or(99)
+    };
+    assert_eq!(check().await, 2);
+    let (_, profile) = app.get(&format!("/api/v1/subjects/{uscc}?purpose=supervision"), Some(&admin)).await;
+    let id_of = |list: &str| {
+        profile["records"].as_array().unwrap().iter().find(|r| r["item"] == list).unwrap()["id"].as_i64().unwrap()
+    };
+    let post = |path: String, body: serde_json::Value| {
+        app.client.post(format!("{}{path}", app.base)).bearer_auth(&admin).json(&body).send()
+    };
+    let resp =
+        post(format!("/api/v1/records/{}/revocation", id_of(&list_a)), json!({"basis": "court", "note": "撤销"}))
+            .await
+            .unwrap();
+    assert_eq!(resp.status(), 201);
+    assert_eq!(check().await, 1);
+    let resp =
+        post("/api/v1/repairs".into(), json!({"record": id_of(&list_b), "evidence": ["已缴清"], "commitment": true}))
+            .await
+            .unwrap();
+    assert_eq!(resp.status(), 201, "{list_b} is repairable under the shipped policy");
+    let repair: serde_json::Value = resp.json().await.unwrap();
+    let resp =
+        post(format!("/api/v1/repairs/{}/transition", repair["id"]), json!({"action": "approve"})).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(check().await, 0, "a repaired entry stops triggering measures");
+}
