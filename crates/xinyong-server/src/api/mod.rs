@@ -6,6 +6,7 @@ pub mod cases;
 pub mod checks;
 pub mod lists;
 pub mod public;
+pub mod push;
 pub mod service;
 pub mod stats;
 pub mod subjects;
@@ -57,6 +58,8 @@ use crate::state::AppState;
         checks::screening,
         lists::list,
         lists::file_entries,
+        push::subscribe,
+        push::deliveries,
     ),
     modifiers(&BearerAuth),
     tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "service"))
@@ -118,6 +121,8 @@ pub fn router(state: AppState) -> Router {
         .route("/checks/{id}/feedback", post(checks::feedback))
         .route("/stats/joint", get(checks::stats))
         .route("/lists/{list}", get(lists::list))
+        .route("/subscriptions", post(push::subscribe))
+        .route("/deliveries", get(push::deliveries))
         .route("/keys", get(service::keys))
         .route("/openapi.json", get(service::openapi))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
