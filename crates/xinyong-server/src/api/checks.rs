@@ -233,7 +233,20 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<i
     security(("bearer" = [])), tag = "stats")]
 pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(&[Role::Admin, Role::Department, Role::Supplier])?;
-    let (rows, catalog) = state.blocking(|store| Ok((store.loop_stats()?, store.load_catalog()?))).await?;
+    let (rows, catalog, subscriptions, delivered) = state
+        .blocking(|store| {
+            let delivered = store.deliveries(None, Some(xinyong_store::outbox::DeliveryStatus::Delivered), 100_000)?;
+            Ok((store.loop_stats()?, store.load_catalog()?, store.subscriptions(None)?, delivered))
+        })
+        .await?;
+    // 联合奖惩名单接收情况: which units receive which lists, and how many changes reached them.
+    let receiving: Vec<Value> = subscriptions
+        .iter()
+        .map(|s| {
+            let reached = delivered.iter().filter(|d| d.subscription == s.id).count();
+            json!({ "unit": s.unit, "lists": s.lists, "deliveries_delivered": reached })
+        })
+        .collect();
     let lists: Vec<Value> =
         catalog.lists().map(|i| json!({ "list": i.code, "name": i.name, "kind": i.list_kind })).collect();
     let rows: Vec<Value> = rows
@@ -245,7 +258,7 @@ pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<J
         })
         .collect();
     let measures = state.policy.measures.published().count();
-    Ok(Json(json!({ "lists": lists, "published_measures": measures, "loop": rows })))
+    Ok(Json(json!({ "lists": lists, "published_measures": measures, "receiving": receiving, "loop": rows })))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

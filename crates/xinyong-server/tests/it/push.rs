@@ -120,6 +120,13 @@ async fn list_changes_reach_a_subscribed_receiver_even_after_it_was_down() {
     assert_eq!(resp.status(), 201);
     wait_for("the revocation push", async || got.lock().unwrap().iter().any(|(_, b)| b.contains("entry_revoked")))
         .await;
+    let (_, stats) = app.get("/api/v1/stats/joint", Some(&admin)).await;
+    let receiving = &stats["receiving"][0];
+    assert_eq!(
+        (receiving["unit"].as_str(), receiving["lists"][0].as_str()),
+        (Some("sh_housing"), Some("list_dishonest_debtor"))
+    );
+    assert!(receiving["deliveries_delivered"].as_u64() >= Some(1), "{stats}");
     let other = app.account("other", Role::Department, Some("sh_tax"), None);
     assert!(deliveries(&app, &other).await.is_empty(), "a unit sees only its own deliveries");
 }
