@@ -19,6 +19,7 @@ use xinyong_domain::access::Role;
 use xinyong_domain::calendar::Calendar;
 use xinyong_domain::catalog::{Catalog, CatalogItem};
 use xinyong_domain::record::{RecordDraft, RecordHead, RecordStatus};
+use xinyong_domain::value::{self, Cell};
 use xinyong_domain::workflow::{
     self, Actor, ObjectionAction, ObjectionStatus, Outcome, RepairAction, RepairFacts, RepairStatus, RevocationBasis,
     StepError,
@@ -365,7 +366,7 @@ pub async fn objection_transition(
                         data.insert("decision".into(), json!(n));
                     }
                     effect = match o {
-                        Outcome::Corrected => corrected(store, &catalog, &record, &req.fields)?,
+                        Outcome::Corrected => corrected(store, &catalog, &record, &req.fields, today)?,
                         Outcome::Deleted => RecordEffect::Status(RecordStatus::Deleted),
                         Outcome::Upheld => RecordEffect::None,
                     };
@@ -410,6 +411,7 @@ fn corrected(
     catalog: &Catalog,
     record: &Record,
     changes: &BTreeMap<String, String>,
+    today: NaiveDate,
 ) -> ApiResult<RecordEffect> {
     if changes.is_empty() {
         return Err(ApiError::bad_request("missing_fields", "a correction carries the corrected fields"));
@@ -419,16 +421,24 @@ fn corrected(
     })?;
     let mut fields = record.fields.clone();
     for (key, value) in changes {
-        if item.field(key).is_none() {
+        let Some(field) = item.field(key) else {
             return Err(ApiError::bad_request("unknown_field", format!("{key} is not a field of {}", item.name)));
-        }
+        };
         if *key == item.source_key {
             return Err(ApiError::bad_request(
                 "source_key",
                 "the source-record key identifies the record and cannot be corrected",
             ));
         }
-        fields.insert(key.clone(), value.trim().to_owned());
+        // A corrected value passes the same checks as a filed one and is kept in its canonical form.
+        match value::parse_cell(field, &Cell::Text(value.clone()), today) {
+            Ok(Some(v)) => fields.insert(key.clone(), v),
+            Ok(None) => fields.remove(key),
+            Err(e) => {
+                let message = format!("{} ({key}): {}: {}", field.label, e.code, e.message);
+                return Err(ApiError::bad_request("bad_field", message));
+            }
+        };
     }
     let (public, secret): (BTreeMap<_, _>, BTreeMap<_, _>) =
         fields.into_iter().partition(|(k, _)| !item.field(k).is_some_and(|f| f.masked));

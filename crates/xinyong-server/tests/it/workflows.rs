@@ -259,6 +259,9 @@ async fn a_corrected_objection_makes_a_new_version_and_a_deleted_one_leaves_ever
     let (status, body) =
         w.post(&path, &w.admin, json!({"action": "decide", "outcome": "corrected", "fields": {"no_such": "x"}})).await;
     assert_eq!(status, 400, "{body}");
+    let bad_date = json!({"action": "decide", "outcome": "corrected", "fields": {"decision_date": "2026-13-45"}});
+    let (status, body) = w.post(&path, &w.admin, bad_date).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_field")), "{body}");
     let (status, _) = w
         .post(
             &path,
