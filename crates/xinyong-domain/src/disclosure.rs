@@ -38,15 +38,36 @@ pub struct Regime {
     pub serious: SeverityRule,
 }
 
+/// Rules of one item that differ from its regime's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemOverride {
+    pub item: String,
+    /// Repair may be applied for only after this many months (when longer than the regime's minimum).
+    #[serde(default)]
+    pub min_months: Option<u32>,
+    #[serde(default = "yes")]
+    pub repairable: bool,
+    /// Why, shown to the applicant.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegimesFile {
     regimes: Vec<Regime>,
+    #[serde(default)]
+    items: Vec<ItemOverride>,
 }
 
-/// All regimes, oldest first.
+/// All regimes, oldest first, and the per-item overrides.
 #[derive(Debug, Clone)]
-pub struct Regimes(Vec<Regime>);
+pub struct Regimes(Vec<Regime>, Vec<ItemOverride>);
 
 /// A record's window under its regime.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,6 +88,7 @@ impl Regimes {
     pub fn from_toml(text: &str) -> Result<Regimes, PolicyError> {
         let file: RegimesFile = toml::from_str(text)?;
         let mut regimes = file.regimes;
+        let overrides = file.items;
         if regimes.is_empty() {
             return Err(PolicyError::Invalid("no regimes".into()));
         }
@@ -78,7 +100,7 @@ impl Regimes {
                 }
             }
         }
-        Ok(Regimes(regimes))
+        Ok(Regimes(regimes, overrides))
     }
 
     /// The regime in force on a date (the earliest regime for dates before all of them).
@@ -114,6 +136,21 @@ impl Regimes {
     pub fn all(&self) -> &[Regime] {
         &self.0
     }
+
+    /// The overrides of an item, if it has any.
+    pub fn item_override(&self, item: &str) -> Option<&ItemOverride> {
+        self.1.iter().find(|o| o.item == item)
+    }
+
+    /// The window of a record of `item`, with the item's longer minimum applied.
+    pub fn item_window(&self, item: &str, severity: Severity, decided: NaiveDate) -> Option<Window> {
+        let mut w = self.window(severity, decided)?;
+        if let Some(months) = self.item_override(item).and_then(|o| o.min_months) {
+            let min = decided.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX);
+            w.min_end = w.min_end.max(min);
+        }
+        Some(w)
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +184,16 @@ mod tests {
         let r = regimes();
         assert_eq!(r.in_force(d(2026, 3, 31)).name, "2023");
         assert_eq!(r.in_force(d(2026, 4, 1)).name, "2026");
+    }
+
+    #[test]
+    fn item_overrides_lengthen_the_minimum_and_bar_repair() {
+        let text = format!("{DEFAULT_REGIMES_TOML}\n[[items]]\nitem = \"admin_penalty\"\nmin_months = 6\n");
+        let r = Regimes::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+        let w = r.item_window("admin_penalty", Severity::General, d(2026, 5, 6)).unwrap_or_else(|| panic!("window"));
+        assert_eq!((w.min_end, w.max_end), (d(2026, 11, 6), d(2027, 5, 6)));
+        assert!(r.item_override("admin_penalty").is_some_and(|o| o.repairable));
+        assert!(regimes().item_override("list_dishonest_debtor").is_some_and(|o| !o.repairable));
     }
 
     #[test]

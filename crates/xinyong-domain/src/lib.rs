@@ -3,6 +3,7 @@
 //! reads a clock, a file or a socket.
 
 pub mod access;
+pub mod calendar;
 pub mod catalog;
 pub mod disclosure;
 pub mod ids;
@@ -10,3 +11,4 @@ pub mod masking;
 pub mod record;
 pub mod subject;
 pub mod value;
+pub mod workflow;

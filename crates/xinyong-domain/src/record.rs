@@ -53,9 +53,9 @@ use chrono::NaiveDate;
 use crate::catalog::Severity;
 use crate::subject::SubjectClaim;
 
-/// A validated row, ready to be written: what the store needs to link and upsert it.
+/// What the store needs of a validated row to link and upsert it, besides its field values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordDraft {
+pub struct RecordHead {
     /// The row number the user sees (header = 1).
     pub row: u64,
     /// The item's source-record key (e.g. the decision document number).
@@ -73,6 +73,12 @@ pub struct RecordDraft {
     /// The subject this row is about; `None` when the row is valid but carries no identifier we link
     /// by (e.g. a passport number): it is stored unlinked and lowers the unit's link rate.
     pub subject: Option<SubjectClaim>,
+}
+
+/// A validated row with its field values by key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordDraft {
+    pub head: RecordHead,
     /// Fields that are not personal data, canonical text by field key.
     pub fields: BTreeMap<String, String>,
     /// Personal fields (`masked` in the catalog) in full: encrypted at rest.

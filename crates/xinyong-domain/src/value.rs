@@ -100,20 +100,55 @@ fn format_number(n: f64) -> String {
 }
 
 fn parse_text(cell: &Cell) -> Result<String, ValueError> {
-    if let Cell::Number(n) = cell {
+    let s = match cell {
+        Cell::Text(s) => return parse_text_str(s),
         // No text field holds a 16-digit float: it was an identifier whose digits the spreadsheet lost.
-        if n.abs() >= 1e15 {
-            return Err(ValueError::from_id(IdError::MangledNumber));
+        Cell::Number(n) if n.abs() >= 1e15 => return Err(ValueError::from_id(IdError::MangledNumber)),
+        other => cell_text(other),
+    };
+    check_text(s)
+}
+
+/// Text cells in one pass over their characters in the common case (nothing to map), one copy.
+fn parse_text_str(s: &str) -> Result<String, ValueError> {
+    let trimmed = s.trim();
+    let (mut chars, mut control) = (0usize, false);
+    for c in trimmed.chars() {
+        if matches!(c, '\u{FF01}'..='\u{FF5E}' | '\u{3000}') {
+            return check_text(normalize_text(s));
         }
+        chars += 1;
+        control |= is_bad_control(c);
     }
-    let s = cell_text(cell);
+    if control {
+        return Err(bad_char());
+    }
+    if chars > MAX_TEXT_CHARS {
+        return Err(too_long());
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn check_text(s: String) -> Result<String, ValueError> {
     if s.chars().count() > MAX_TEXT_CHARS {
-        return Err(ValueError::new("too_long", format!("text longer than {MAX_TEXT_CHARS} characters")));
+        return Err(too_long());
     }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(ValueError::new("bad_char", "text contains control characters"));
+    if s.chars().any(is_bad_control) {
+        return Err(bad_char());
     }
     Ok(s)
+}
+
+fn is_bad_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\r' && c != '\t'
+}
+
+fn too_long() -> ValueError {
+    ValueError::new("too_long", format!("text longer than {MAX_TEXT_CHARS} characters"))
+}
+
+fn bad_char() -> ValueError {
+    ValueError::new("bad_char", "text contains control characters")
 }
 
 /// Dates as CONTRACT.md §3 lists them: `2018-04-27`, `2018/4/27`, `20180427`, `2018年4月27日`,
@@ -280,6 +315,21 @@ mod tests {
         assert_eq!(e.map_err(|e| e.code), Err("mangled_number"));
         let e = parse_code(Some(CodeKind::Uscc), &Cell::Text("3.10101E+17".into()), date(2026, 1, 1));
         assert_eq!(e.map_err(|e| e.code), Err("mangled_number"));
+    }
+
+    #[test]
+    fn text_is_trimmed_checked_and_bounded_with_or_without_full_width_characters() {
+        let text = |s: &str| parse_text(&Cell::Text(s.to_owned()));
+        assert_eq!(text("  上海某某公司\t"), Ok("上海某某公司".to_owned()));
+        assert_eq!(text("　（上海）某某公司 "), Ok("(上海)某某公司".to_owned()));
+        assert_eq!(text("第一行\n第二行"), Ok("第一行\n第二行".to_owned()));
+        for bad in ["上海\u{7}公司", "ＡＢ\u{0}Ｃ"] {
+            assert_eq!(text(bad).map_err(|e| e.code), Err("bad_char"), "{bad:?}");
+        }
+        let at_limit = "字".repeat(MAX_TEXT_CHARS);
+        assert_eq!(text(&format!(" {at_limit} ")), Ok(at_limit.clone()));
+        assert_eq!(text(&format!("{at_limit}字")).map_err(|e| e.code), Err("too_long"));
+        assert_eq!(text(&format!("{at_limit}Ａ")).map_err(|e| e.code), Err("too_long"));
     }
 
     #[test]

@@ -222,7 +222,7 @@ fn read_and_validate(
                     warnings.extend(unknown_columns(&map, before));
                 }
                 match validator.validate(&map, raw.row, &raw.cells) {
-                    Ok(d) => match PreparedRecord::new(d, vault) {
+                    Ok(valid) => match validator.prepare(valid, vault) {
                         Ok(p) => drafts.push(p),
                         Err(e) => {
                             let _ = tx.send(Message::Broken(e.into()));

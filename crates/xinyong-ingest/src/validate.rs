@@ -1,4 +1,4 @@
-//! Row validation: a raw row → a [`RecordDraft`] linked to a subject claim, or every reason it is wrong.
+//! Row validation: a raw row → a [`ValidRow`] linked to a subject claim, or every reason it is wrong.
 //!
 //! Order of checks: each cell against its field's type (`value::parse_cell`); then, only if the cells are
 //! all valid (so one mistake is not reported three times), the party rules of DOMAIN.md §4:
@@ -10,16 +10,15 @@
 //!
 //! Then the item's date must not lie in the future and an end date must not precede it.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use xinyong_domain::catalog::{CatalogItem, Field, Generation, ListKind, Publication, Severity};
 use xinyong_domain::disclosure::Regimes;
 use xinyong_domain::ids::{Identifier, OrgCode, ResidentId, Uscc};
-use xinyong_domain::record::RecordDraft;
+use xinyong_domain::record::RecordHead;
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
 use xinyong_domain::value::{self, Cell};
-use xinyong_store::RowIssue;
+use xinyong_store::vault::Vault;
+use xinyong_store::{FieldValue, PreparedRecord, RowIssue};
 
 use crate::header::HeaderMap;
 
@@ -47,6 +46,15 @@ pub struct Validator<'a> {
     severity_slot: Option<usize>,
     regimes: &'a Regimes,
     today: NaiveDate,
+    /// Field indices in key order: the order a record's fields are encoded in.
+    key_order: Vec<usize>,
+}
+
+/// A row that passed validation: what the store needs, and the value of each field (by catalog index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidRow {
+    pub head: RecordHead,
+    pub values: Vec<Option<String>>,
 }
 
 impl<'a> Validator<'a> {
@@ -69,7 +77,9 @@ impl<'a> Validator<'a> {
             date: pos(&item.date_field).unwrap_or(0),
             end: opt(&item.end_field),
         };
-        Validator { item, slots, severity_slot: pos("severity"), regimes, today }
+        let mut key_order: Vec<usize> = (0..item.fields.len()).collect();
+        key_order.sort_by(|a, b| item.fields[*a].key.cmp(&item.fields[*b].key));
+        Validator { item, slots, severity_slot: pos("severity"), regimes, today, key_order }
     }
 
     pub fn item(&self) -> &CatalogItem {
@@ -77,7 +87,7 @@ impl<'a> Validator<'a> {
     }
 
     /// Validates one row.
-    pub fn validate(&self, map: &HeaderMap, row: u64, cells: &[Cell]) -> Result<RecordDraft, Vec<RowIssue>> {
+    pub fn validate(&self, map: &HeaderMap, row: u64, cells: &[Cell]) -> Result<ValidRow, Vec<RowIssue>> {
         let fields = &self.item.fields;
         let mut values: Vec<Option<String>> = vec![None; fields.len()];
         let mut issues = Vec::new();
@@ -123,29 +133,22 @@ impl<'a> Validator<'a> {
             .unwrap_or(self.item.severity);
         let (published, public_until) = self.publication(severity, date, end_date);
 
-        let mut public = BTreeMap::new();
-        let mut secret = BTreeMap::new();
-        for (field, v) in fields.iter().zip(values) {
-            if let Some(v) = v {
-                if field.masked {
-                    secret.insert(field.key.clone(), v)
-                } else {
-                    public.insert(field.key.clone(), v)
-                };
-            }
-        }
-        Ok(RecordDraft {
-            row,
-            source_key,
-            date,
-            end_date,
-            severity,
-            published,
-            public_until,
-            subject,
-            fields: public,
-            secret_fields: secret,
-        })
+        let head = RecordHead { row, source_key, date, end_date, severity, published, public_until, subject };
+        Ok(ValidRow { head, values })
+    }
+
+    /// Encodes a valid row for the store: personal (masked) fields sealed, the rest as JSON.
+    pub fn prepare(&self, row: ValidRow, vault: &Vault) -> xinyong_store::Result<PreparedRecord> {
+        let fields = &self.item.fields;
+        let values: Vec<FieldValue<'_>> = self
+            .key_order
+            .iter()
+            .filter_map(|&i| {
+                let value = row.values[i].as_deref()?;
+                Some(FieldValue { key: &fields[i].key, value, personal: fields[i].masked })
+            })
+            .collect();
+        PreparedRecord::encode(row.head, &values, vault)
     }
 
     /// Penalties are shown within their regime's window; list entries until their end; other records

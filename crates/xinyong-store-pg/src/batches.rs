@@ -425,10 +425,10 @@ impl PgBatch<'_> {
 
     /// Writes rows whose source keys are distinct.
     fn write_distinct(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>> {
-        let claims: Vec<Option<&SubjectClaim>> = records.iter().map(|r| r.draft.subject.as_ref()).collect();
+        let claims: Vec<Option<&SubjectClaim>> = records.iter().map(|r| r.head.subject.as_ref()).collect();
         let subjects = self.resolve_subjects(&claims)?;
 
-        let keys: Vec<&str> = records.iter().map(|r| r.draft.source_key.as_str()).collect();
+        let keys: Vec<&str> = records.iter().map(|r| r.head.source_key.as_str()).collect();
         let mut existing: HashMap<String, (i64, i64, Vec<u8>)> = HashMap::new();
         for row in self.conn.query(
             "SELECT source_key, record_id, subject_id, content_hash FROM record_keys WHERE item = $1 AND source_key = ANY($2)",
@@ -438,12 +438,12 @@ impl PgBatch<'_> {
         }
 
         let mut out = Vec::with_capacity(records.len());
-        let created = records.iter().filter(|r| !existing.contains_key(&r.draft.source_key)).count();
+        let created = records.iter().filter(|r| !existing.contains_key(&r.head.source_key)).count();
         let mut next_id = if created > 0 { reserve(&mut self.conn, RESERVE_RECORDS, created)? } else { 0 };
         let (mut new_records, mut new_keys, mut updates) = (CopyRows::new(), CopyRows::new(), CopyRows::new());
         let m = &self.meta;
         for (record, subject) in records.iter().zip(&subjects) {
-            let d = &record.draft;
+            let d = &record.head;
             let subject_id = subject.unwrap_or(0);
             let outcome = match existing.get(&d.source_key) {
                 None => {
@@ -568,11 +568,11 @@ impl BatchWriter for PgBatch<'_> {
         let mut start = 0;
         let mut keys: HashSet<&str> = HashSet::new();
         for (i, r) in records.iter().enumerate() {
-            if !keys.insert(r.draft.source_key.as_str()) {
+            if !keys.insert(r.head.source_key.as_str()) {
                 out.extend(self.write_distinct(&records[start..i])?);
                 start = i;
                 keys.clear();
-                keys.insert(r.draft.source_key.as_str());
+                keys.insert(r.head.source_key.as_str());
             }
         }
         if start < records.len() {

@@ -28,6 +28,7 @@ pub mod scratch;
 mod search;
 mod stats;
 mod subjects;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

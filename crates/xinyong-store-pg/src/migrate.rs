@@ -9,8 +9,11 @@ use xinyong_store::{Result, StoreError};
 
 use crate::pool::{Conn, SCHEMA};
 
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_audit.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_audit.sql")),
+    (3, include_str!("../migrations/0003_workflow.sql")),
+];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).
 const LOCK: i64 = 0x78_79_6d_69_67_72;

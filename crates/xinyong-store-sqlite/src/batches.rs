@@ -19,17 +19,54 @@ use xinyong_store::{
     WriteOutcome,
 };
 
+use crate::checkpoint::Checkpointer;
 use crate::{SqliteStore, db_err, poisoned, search};
 
 /// Subjects remembered per batch; cleared when full so memory stays bounded.
 const SUBJECT_CACHE_LIMIT: usize = 200_000;
 
+/// Subjects this batch has resolved, by identifier, with the name they were last stored under. One map
+/// per kind of identifier (a USCC and a resident ID can share their 18 characters), looked up by `&str`.
+#[derive(Default)]
+struct SubjectCache {
+    by_kind: [HashMap<String, (i64, String)>; 3],
+}
+
+impl SubjectCache {
+    fn slot(id: &Identifier) -> (usize, &str) {
+        match id {
+            Identifier::Uscc(u) => (0, u.as_str()),
+            Identifier::OrgCode(o) => (1, o.as_str()),
+            Identifier::ResidentId(r) => (2, r.as_str()),
+        }
+    }
+
+    /// The subject's id, when it is known under this very name (a new name must be recorded).
+    fn get(&self, id: &Identifier, name: &str) -> Option<i64> {
+        let (kind, key) = SubjectCache::slot(id);
+        self.by_kind[kind].get(key).filter(|(_, known)| known == name).map(|(id, _)| *id)
+    }
+
+    fn put(&mut self, id: &Identifier, subject: i64, name: &str) {
+        let (kind, key) = SubjectCache::slot(id);
+        if self.by_kind.iter().map(HashMap::len).sum::<usize>() >= SUBJECT_CACHE_LIMIT {
+            self.clear();
+        }
+        self.by_kind[kind].insert(key.to_owned(), (subject, name.to_owned()));
+    }
+
+    fn clear(&mut self) {
+        self.by_kind.iter_mut().for_each(HashMap::clear);
+    }
+}
+
 struct SqliteBatch<'a> {
     conn: MutexGuard<'a, Connection>,
+    checkpointer: &'a Checkpointer,
     vault: &'a Vault,
     meta: BatchMeta,
     now: String,
-    subjects: HashMap<String, (i64, String)>,
+    subjects: SubjectCache,
     issue_seq: u64,
     open: bool,
 }
@@ -39,8 +76,16 @@ impl BatchStore for SqliteStore {
         let conn = self.writer.lock().map_err(|_| poisoned())?;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
         let now = meta.started_at.to_rfc3339();
-        let mut batch =
-            SqliteBatch { conn, vault: &self.vault, meta, now, subjects: HashMap::new(), issue_seq: 0, open: true };
+        let mut batch = SqliteBatch {
+            conn,
+            checkpointer: &self.checkpointer,
+            vault: &self.vault,
+            meta,
+            now,
+            subjects: SubjectCache::default(),
+            issue_seq: 0,
+            open: true,
+        };
         batch.insert_batch_row()?;
         batch.conn.execute_batch("SAVEPOINT rows").map_err(db_err)?;
         Ok(Box::new(batch))
@@ -223,15 +268,8 @@ impl SqliteBatch<'_> {
     }
 
     fn resolve_subject(&mut self, claim: &SubjectClaim) -> Result<i64> {
-        let cache_key = match &claim.id {
-            Identifier::Uscc(u) => format!("u{}", u.as_str()),
-            Identifier::OrgCode(o) => format!("o{}", o.as_str()),
-            Identifier::ResidentId(r) => format!("r{}", r.as_str()),
-        };
-        if let Some((id, name)) = self.subjects.get(&cache_key)
-            && *name == claim.name
-        {
-            return Ok(*id);
+        if let Some(id) = self.subjects.get(&claim.id, &claim.name) {
+            return Ok(id);
         }
         let found: Option<(i64, String)> = match &claim.id {
             Identifier::Uscc(u) => self.query_subject("SELECT id, name FROM subjects WHERE uscc = ?1", u.as_str())?,
@@ -262,10 +300,7 @@ impl SqliteBatch<'_> {
             }
             None => self.insert_subject(claim)?,
         };
-        if self.subjects.len() >= SUBJECT_CACHE_LIMIT {
-            self.subjects.clear();
-        }
-        self.subjects.insert(cache_key, (id, claim.name.clone()));
+        self.subjects.put(&claim.id, id, &claim.name);
         Ok(id)
     }
 
@@ -312,7 +347,7 @@ impl SqliteBatch<'_> {
     /// Inserts first: a new record (the common case of a first load) costs one statement; only on a
     /// key conflict is the stored version read and compared.
     fn upsert_record(&mut self, record: &PreparedRecord, subject_id: Option<i64>) -> Result<UpsertOutcome> {
-        let draft = &record.draft;
+        let draft = &record.head;
         let (fields, secret, hash) = (&record.fields_json, &record.secret, &record.content_hash);
         let date = draft.date.to_string();
         let end = draft.end_date.map(|d| d.to_string());
@@ -399,7 +434,7 @@ impl BatchWriter for SqliteBatch<'_> {
     fn write(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>> {
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            let subject_id = match &record.draft.subject {
+            let subject_id = match &record.head.subject {
                 Some(claim) => Some(self.resolve_subject(claim)?),
                 None => None,
             };
@@ -424,6 +459,7 @@ impl BatchWriter for SqliteBatch<'_> {
         self.finish_batch_row(report)?;
         self.conn.execute_batch("RELEASE rows; COMMIT").map_err(db_err)?;
         self.open = false;
+        self.checkpointer.nudge();
         Ok(())
     }
 }

@@ -20,12 +20,19 @@ fn pragmas(conn: &Connection) -> Result<()> {
     .map_err(db_err)
 }
 
-/// The writer: a larger page cache for ingest.
+/// The writer: a larger page cache for ingest; checkpoints are left to [`crate::checkpoint`].
 pub fn open_writer(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(db_err)?;
     pragmas(&conn)?;
-    conn.execute_batch("PRAGMA cache_size = -393216;").map_err(db_err)?;
+    conn.execute_batch("PRAGMA cache_size = -393216; PRAGMA wal_autocheckpoint = 0;").map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// The checkpoint thread's connection.
+pub fn open_checkpointer(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(db_err)?;
+    pragmas(&conn)?;
     Ok(conn)
 }
 

@@ -15,12 +15,14 @@ mod accounts;
 mod audit;
 mod batches;
 mod catalog;
+mod checkpoint;
 mod conn;
 mod migrate;
 mod publication;
 mod search;
 mod stats;
 mod subjects;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -41,6 +43,8 @@ pub struct SqliteStore {
     audit: audit::AuditDb,
     /// The catalog as last read, with the stamp it was read at (see `catalog.rs`).
     catalog_cache: Mutex<Option<(i64, std::sync::Arc<xinyong_domain::catalog::Catalog>)>>,
+    /// Copies committed WAL frames into the database off the write path.
+    checkpointer: checkpoint::Checkpointer,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -88,6 +92,7 @@ impl SqliteStore {
         let mut writer = conn::open_writer(&dir.join(DB_FILE))?;
         migrate::migrate(&mut writer)?;
         let audit = audit::AuditDb::open(dir)?;
+        let checkpointer = checkpoint::Checkpointer::start(&dir.join(DB_FILE))?;
         Ok(SqliteStore {
             dir: dir.to_path_buf(),
             vault,
@@ -95,6 +100,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             audit,
             catalog_cache: Mutex::new(None),
+            checkpointer,
         })
     }
 
@@ -121,7 +127,10 @@ impl SqliteStore {
     /// Runs `f` on the writer connection.
     fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut guard = self.writer.lock().map_err(|_| poisoned())?;
-        f(&mut guard)
+        let out = f(&mut guard);
+        drop(guard);
+        self.checkpointer.nudge();
+        out
     }
 }
 

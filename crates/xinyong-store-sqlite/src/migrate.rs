@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_search.sql")),
     (3, include_str!("../migrations/0003_accounts.sql")),
+    (4, include_str!("../migrations/0004_workflow.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use xinyong_domain::catalog::{Catalog, Severity, UnitDef};
 use xinyong_domain::ids::{Identifier, ResidentId, Uscc};
-use xinyong_domain::record::{RecordDraft, UpsertOutcome};
+use xinyong_domain::record::{RecordDraft, RecordHead, UpsertOutcome};
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
 
 use crate::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, RowIssue, Store, SubjectKey};
@@ -79,7 +79,7 @@ pub fn draft(row: u64, key: &str, subject: Option<SubjectClaim>, content: &str) 
     if let Some(SubjectClaim { id: Identifier::ResidentId(r), .. }) = &subject {
         secret.insert("id_number".to_owned(), r.as_str().to_owned());
     }
-    RecordDraft {
+    let head = RecordHead {
         row,
         source_key: key.to_owned(),
         date: date(2026, 5, 6),
@@ -88,9 +88,8 @@ pub fn draft(row: u64, key: &str, subject: Option<SubjectClaim>, content: &str) 
         published: true,
         public_until: Some(date(2027, 5, 6)),
         subject,
-        fields,
-        secret_fields: secret,
-    }
+    };
+    RecordDraft { head, fields, secret_fields: secret }
 }
 
 fn meta(id: &str, day: u32) -> BatchMeta {
@@ -355,6 +354,10 @@ macro_rules! run_conformance {
             audit_entries_chain_from_genesis_and_verify,
             audit_of_a_subject_comes_back_newest_first,
             audit_checkpoints_round_trip_and_verify,
+            a_case_steps_atomically_with_history_effects_and_notices,
+            one_open_objection_per_record_and_stale_steps_conflict,
+            cases_filter_by_status_unit_and_deadline,
+            loaded_calendar_years_round_trip,
             two_characters_find_every_name_containing_them_and_nothing_else,
             four_characters_match_only_as_a_substring,
             width_case_spaces_and_punctuation_are_ignored_on_both_sides,
@@ -383,6 +386,186 @@ macro_rules! run_conformance {
     };
 }
 
+pub use workflow_checks::{
+    a_case_steps_atomically_with_history_effects_and_notices, cases_filter_by_status_unit_and_deadline,
+    loaded_calendar_years_round_trip, one_open_objection_per_record_and_stale_steps_conflict,
+};
+
+mod workflow_checks {
+    use xinyong_domain::record::RecordStatus;
+
+    use super::*;
+    use crate::workflow::{CaseFilter, CaseKind, CaseStep, NewCase, NewEvent, Notice, Recipient, RecordEffect};
+
+    fn event(action: &str, note: Option<&str>) -> NewEvent {
+        NewEvent {
+            actor: 1,
+            actor_name: "admin".into(),
+            action: action.into(),
+            note: note.map(str::to_owned),
+            late: false,
+        }
+    }
+
+    /// One penalty record on file; its id and subject.
+    fn one_record(store: &dyn Store) -> Result<(i64, i64), String> {
+        install_default(store)?;
+        load(store, "b-1", 6, &[draft(2, "沪罚〔2026〕9号", Some(company(9)), "罚款1万元")])?;
+        let subject = store
+            .find_subject(&SubjectKey::Identifier(company(9).id))
+            .map_err(err)?
+            .ok_or("subject of the loaded row")?;
+        let records = store.records_of(subject.id).map_err(err)?;
+        let record = records.first().ok_or("the loaded record")?;
+        Ok((record.id, subject.id))
+    }
+
+    fn objection(record: i64, subject: i64) -> NewCase {
+        NewCase {
+            kind: CaseKind::Objection,
+            record_id: record,
+            subject_id: Some(subject),
+            unit: "sh_amr".into(),
+            status: "submitted".into(),
+            deadline: Some(date(2026, 5, 7)),
+            deadline_provisional: false,
+            open: true,
+            data: serde_json::json!({"reason": "金额有误"}),
+            at: at(6),
+            event: event("file", None),
+            effect: RecordEffect::None,
+            notices: vec![Notice { to: Recipient::Centre, title: "新异议".into(), body: "记录有异议".into() }],
+        }
+    }
+
+    fn step(case: i64, from: &str, to: &str, open: bool, effect: RecordEffect) -> CaseStep {
+        CaseStep {
+            case_id: case,
+            from: from.into(),
+            to: to.into(),
+            deadline: open.then(|| date(2026, 5, 13)),
+            deadline_provisional: false,
+            open,
+            data: serde_json::Map::from_iter([("outcome".to_owned(), serde_json::json!(to))]),
+            at: at(7),
+            event: event(to, Some("依据")),
+            effect,
+            notices: vec![Notice { to: Recipient::Unit("sh_amr".into()), title: to.into(), body: String::new() }],
+        }
+    }
+
+    pub fn a_case_steps_atomically_with_history_effects_and_notices(store: &dyn Store) -> Check {
+        let (record, subject) = one_record(store)?;
+        let case = store.open_case(&objection(record, subject)).map_err(err)?;
+        ensure!(case.open && case.status == "submitted" && case.history.len() == 1, "opened: {case:?}");
+        ensure!(
+            store.records_with_open_case(CaseKind::Objection, &[record, 999]).map_err(err)? == vec![record],
+            "disputed"
+        );
+
+        let corrected = PreparedRecord::new(draft(2, "沪罚〔2026〕9号", Some(company(9)), "罚款5千元"), store.vault())
+            .map_err(err)?;
+        let revise = RecordEffect::Revise {
+            fields_json: corrected.fields_json.clone(),
+            secret: corrected.secret.clone(),
+            content_hash: corrected.content_hash.clone(),
+        };
+        let done = store.advance_case(&step(case.id, "submitted", "decided", false, revise)).map_err(err)?;
+        ensure!(!done.open && done.deadline.is_none() && done.history.len() == 2, "decided: {done:?}");
+        ensure!(
+            done.history[1].from.as_deref() == Some("submitted") && done.history[1].note.as_deref() == Some("依据"),
+            "event"
+        );
+        ensure!(done.data["reason"] == "金额有误" && done.data["outcome"] == "decided", "data merged: {}", done.data);
+        ensure!(store.records_with_open_case(CaseKind::Objection, &[record]).map_err(err)?.is_empty(), "mark cleared");
+
+        let r = store.record(record).map_err(err)?.ok_or("record")?;
+        ensure!(
+            r.version == 2 && r.fields.get("penalty_content").map(String::as_str) == Some("罚款5千元"),
+            "revised: {r:?}"
+        );
+        ensure!(r.batch == format!("case:{}", case.id), "the version names its case: {}", r.batch);
+        let old = store.record_history(record).map_err(err)?;
+        ensure!(
+            old.len() == 1 && old[0].fields.get("penalty_content").map(String::as_str) == Some("罚款1万元"),
+            "history"
+        );
+
+        let repair = NewCase { kind: CaseKind::Repair, ..objection(record, subject) };
+        let repair = store.open_case(&repair).map_err(err)?;
+        store
+            .advance_case(&step(
+                repair.id,
+                "submitted",
+                "approved",
+                false,
+                RecordEffect::Status(RecordStatus::Repaired),
+            ))
+            .map_err(err)?;
+        let r = store.record(record).map_err(err)?.ok_or("record")?;
+        ensure!(r.status == RecordStatus::Repaired, "repaired: {:?}", r.status);
+
+        let centre = store.inbox(&[Recipient::Centre], 10, 0).map_err(err)?;
+        let unit = store.inbox(&[Recipient::Unit("sh_amr".into()), Recipient::Subject(subject)], 10, 0).map_err(err)?;
+        ensure!(centre.len() == 2 && unit.len() == 2, "notices: centre {centre:?} unit {unit:?}");
+        ensure!(unit[0].case_id == repair.id, "newest first");
+        Ok(())
+    }
+
+    pub fn one_open_objection_per_record_and_stale_steps_conflict(store: &dyn Store) -> Check {
+        let (record, subject) = one_record(store)?;
+        let first = store.open_case(&objection(record, subject)).map_err(err)?;
+        let again = store.open_case(&objection(record, subject));
+        ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "a second open objection: {again:?}");
+        let stale = store.advance_case(&step(first.id, "accepted", "forwarded", true, RecordEffect::None));
+        ensure!(matches!(stale, Err(crate::StoreError::Conflict(_))), "a step from the wrong status: {stale:?}");
+        let unchanged = store.case(first.id).map_err(err)?.ok_or("case")?;
+        ensure!(unchanged.status == "submitted" && unchanged.history.len() == 1, "nothing applied: {unchanged:?}");
+        // A failing effect rolls the whole step back.
+        let mut bad = objection(record, subject);
+        bad.kind = CaseKind::Revocation;
+        bad.record_id = 424_242;
+        ensure!(store.open_case(&bad).is_err(), "a case on a missing record");
+        store.advance_case(&step(first.id, "submitted", "rejected", false, RecordEffect::None)).map_err(err)?;
+        store.open_case(&objection(record, subject)).map_err(err)?;
+        Ok(())
+    }
+
+    pub fn cases_filter_by_status_unit_and_deadline(store: &dyn Store) -> Check {
+        let (record, subject) = one_record(store)?;
+        let a = store.open_case(&objection(record, subject)).map_err(err)?;
+        let mut late = NewCase { kind: CaseKind::Repair, ..objection(record, subject) };
+        late.deadline = Some(date(2026, 5, 1));
+        store.open_case(&late).map_err(err)?;
+        let all = store.cases(&CaseFilter { limit: 10, ..CaseFilter::default() }).map_err(err)?;
+        ensure!(all.1 == 2 && all.0.len() == 2 && all.0[1].id == a.id, "all, newest first: {:?}", all.1);
+        let overdue = CaseFilter { overdue_on: Some(date(2026, 5, 7)), limit: 10, ..CaseFilter::default() };
+        let (cases, n) = store.cases(&overdue).map_err(err)?;
+        ensure!(n == 1 && cases[0].kind == CaseKind::Repair, "overdue on the 7th: {n}");
+        let counts = store.overdue_counts(date(2026, 5, 8)).map_err(err)?;
+        ensure!(counts == vec![(CaseKind::Objection, 1), (CaseKind::Repair, 1)], "counts on the 8th: {counts:?}");
+        let other_unit = CaseFilter { unit: Some("sh_tax".into()), limit: 10, ..CaseFilter::default() };
+        ensure!(store.cases(&other_unit).map_err(err)?.1 == 0, "unit filter");
+        let objections = CaseFilter {
+            kind: Some(CaseKind::Objection),
+            status: Some("submitted".into()),
+            limit: 1,
+            ..CaseFilter::default()
+        };
+        ensure!(store.cases(&objections).map_err(err)?.1 == 1, "kind and status filter");
+        Ok(())
+    }
+
+    pub fn loaded_calendar_years_round_trip(store: &dyn Store) -> Check {
+        ensure!(store.calendar_years().map_err(err)?.is_empty(), "none loaded at first");
+        store.put_calendar_year(2028, "{\"year\":2028}", at(1)).map_err(err)?;
+        store.put_calendar_year(2027, "{\"year\":2027}", at(1)).map_err(err)?;
+        store.put_calendar_year(2028, "{\"year\":2028,\"v\":2}", at(2)).map_err(err)?;
+        let years = store.calendar_years().map_err(err)?;
+        ensure!(years == vec!["{\"year\":2027}".to_owned(), "{\"year\":2028,\"v\":2}".to_owned()], "{years:?}");
+        Ok(())
+    }
+}
 mod search_checks;
 pub use search_checks::*;
 

@@ -16,6 +16,7 @@ pub mod keyring;
 pub mod search;
 pub mod types;
 pub mod vault;
+pub mod workflow;
 
 pub use error::{Result, StoreError};
 pub use types::*;
@@ -100,6 +101,7 @@ pub trait Store:
     + audit::AuditStore
     + search::PublicationStore
     + search::SearchStore
+    + workflow::WorkflowStore
     + Send
     + Sync
 {

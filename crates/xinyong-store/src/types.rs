@@ -175,13 +175,24 @@ pub struct CategoryMonth {
 
 /// A validated row encoded for storage: its public fields as JSON, its personal fields sealed by the
 /// vault, and the keyed hash of its whole content. Made on the ingest reader thread, so the writer
-/// thread only writes.
+/// thread only writes (and frees nothing but these few buffers).
 #[derive(Debug, Clone)]
 pub struct PreparedRecord {
-    pub draft: xinyong_domain::record::RecordDraft,
+    pub head: xinyong_domain::record::RecordHead,
+    /// The public fields as a JSON object, keys in order.
     pub fields_json: String,
+    /// The personal fields as a JSON object, sealed by the vault; `None` when the row has none.
     pub secret: Option<Vec<u8>>,
     pub content_hash: Vec<u8>,
+}
+
+/// One field value handed to [`PreparedRecord::encode`].
+#[derive(Debug, Clone, Copy)]
+pub struct FieldValue<'a> {
+    pub key: &'a str,
+    pub value: &'a str,
+    /// Personal data: sealed, never in `fields_json`.
+    pub personal: bool,
 }
 
 impl PreparedRecord {
@@ -189,28 +200,159 @@ impl PreparedRecord {
         draft: xinyong_domain::record::RecordDraft,
         vault: &crate::vault::Vault,
     ) -> crate::Result<PreparedRecord> {
-        let invalid = |e: serde_json::Error| crate::StoreError::Invalid(e.to_string());
-        let fields_json = serde_json::to_string(&draft.fields).map_err(invalid)?;
-        let secret = if draft.secret_fields.is_empty() {
-            None
-        } else {
-            Some(vault.encrypt(serde_json::to_string(&draft.secret_fields).map_err(invalid)?.as_bytes())?)
+        let public = draft.fields.iter().map(|(k, v)| FieldValue { key: k, value: v, personal: false });
+        let personal = draft.secret_fields.iter().map(|(k, v)| FieldValue { key: k, value: v, personal: true });
+        let mut all: Vec<FieldValue<'_>> = public.chain(personal).collect();
+        all.sort_by_key(|f| f.key);
+        PreparedRecord::encode(draft.head, &all, vault)
+    }
+
+    /// Encodes a row from its field values, which must come in key order, each key once.
+    ///
+    /// The content hash covers every field, personal ones included: `key US value RS` per field in key
+    /// order (the same bytes whichever way the row was built, so reloading a file is recognised).
+    pub fn encode(
+        head: xinyong_domain::record::RecordHead,
+        fields: &[FieldValue<'_>],
+        vault: &crate::vault::Vault,
+    ) -> crate::Result<PreparedRecord> {
+        if fields.windows(2).any(|w| w[0].key >= w[1].key) {
+            return Err(crate::StoreError::Invalid("record fields must come in key order, each once".into()));
+        }
+        let mut public = JsonObject::with_capacity(512);
+        let mut personal = JsonObject::with_capacity(64);
+        let mut canonical = String::with_capacity(512);
+        for f in fields {
+            if f.personal {
+                personal.push(f.key, f.value)
+            } else {
+                public.push(f.key, f.value)
+            }
+            canonical.push_str(f.key);
+            canonical.push('\u{1f}');
+            canonical.push_str(f.value);
+            canonical.push('\u{1e}');
+        }
+        let secret = match personal.finish() {
+            None => None,
+            Some(json) => Some(vault.encrypt(json.as_bytes())?),
         };
-        let content_hash = vault.content_hash(canonical_content(&draft).as_bytes());
-        Ok(PreparedRecord { draft, fields_json, secret, content_hash })
+        let fields_json = public.finish().unwrap_or_else(|| "{}".to_owned());
+        let content_hash = vault.content_hash(canonical.as_bytes());
+        Ok(PreparedRecord { head, fields_json, secret, content_hash })
     }
 }
 
-/// The content a record's hash covers: every field, personal ones included, in key order.
-fn canonical_content(draft: &xinyong_domain::record::RecordDraft) -> String {
-    let mut all: Vec<(&String, &String)> = draft.fields.iter().chain(draft.secret_fields.iter()).collect();
-    all.sort();
-    let mut out = String::with_capacity(512);
-    for (k, v) in all {
-        out.push_str(k);
-        out.push('\u{1f}');
-        out.push_str(v);
-        out.push('\u{1e}');
+/// A JSON object of string values written in one buffer, as `serde_json` writes a map.
+struct JsonObject(String);
+
+impl JsonObject {
+    fn with_capacity(n: usize) -> JsonObject {
+        JsonObject(String::with_capacity(n))
     }
-    out
+
+    fn push(&mut self, key: &str, value: &str) {
+        self.0.push(if self.0.is_empty() { '{' } else { ',' });
+        push_json_str(&mut self.0, key);
+        self.0.push(':');
+        push_json_str(&mut self.0, value);
+    }
+
+    /// The object, or `None` when nothing was pushed.
+    fn finish(mut self) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        self.0.push('}');
+        Some(self.0)
+    }
+}
+
+/// Appends `s` as a JSON string literal, escaped as `serde_json` escapes it.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{b:04x}"));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn head() -> xinyong_domain::record::RecordHead {
+        xinyong_domain::record::RecordHead {
+            row: 2,
+            source_key: "k".into(),
+            date: NaiveDate::from_ymd_opt(2026, 5, 6).unwrap(),
+            end_date: None,
+            severity: Severity::General,
+            published: true,
+            public_until: None,
+            subject: None,
+        }
+    }
+
+    fn vault() -> crate::vault::Vault {
+        crate::vault::Vault::from_bytes(&[7u8; 64]).unwrap()
+    }
+
+    proptest! {
+        /// Our JSON writer gives exactly serde_json's bytes for any text, control characters included.
+        #[test]
+        fn json_matches_serde(fields in proptest::collection::btree_map("[a-z_]{1,8}", "\\PC*|[\\x00-\\x1f\"\\\\]{0,4}", 0..6)) {
+            let draft = xinyong_domain::record::RecordDraft { head: head(), fields: fields.clone(), secret_fields: BTreeMap::new() };
+            let prepared = PreparedRecord::new(draft, &vault()).unwrap();
+            prop_assert_eq!(prepared.fields_json, serde_json::to_string(&fields).unwrap());
+        }
+    }
+
+    #[test]
+    fn personal_fields_are_sealed_and_hashed() {
+        let v = vault();
+        let mut fields = BTreeMap::new();
+        fields.insert("name".to_owned(), "张三".to_owned());
+        let mut secret = BTreeMap::new();
+        secret.insert("id_number".to_owned(), "110101199003070012".to_owned());
+        let draft = xinyong_domain::record::RecordDraft { head: head(), fields, secret_fields: secret.clone() };
+        let a = PreparedRecord::new(draft.clone(), &v).unwrap();
+        assert!(!a.fields_json.contains("110101"), "{}", a.fields_json);
+        let opened = v.decrypt(a.secret.as_deref().unwrap()).unwrap();
+        assert_eq!(String::from_utf8(opened).unwrap(), serde_json::to_string(&secret).unwrap());
+        let mut other = draft;
+        other.secret_fields.insert("id_number".to_owned(), "110101199003070020".to_owned());
+        assert_ne!(a.content_hash, PreparedRecord::new(other, &v).unwrap().content_hash);
+    }
+
+    #[test]
+    fn fields_out_of_order_are_refused() {
+        let f = |key| FieldValue { key, value: "x", personal: false };
+        assert!(PreparedRecord::encode(head(), &[f("b"), f("a")], &vault()).is_err());
+        assert!(PreparedRecord::encode(head(), &[f("a"), f("a")], &vault()).is_err());
+    }
 }

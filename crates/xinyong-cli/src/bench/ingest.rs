@@ -35,9 +35,10 @@ pub fn run(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> 
 
     let t = Instant::now();
     let reports = load_manifest(&g, &store, &synth_dir, &manifest).map_err(|f| anyhow::anyhow!(f.message))?;
+    // Closing the store waits for the last checkpoint: the database file is complete when the clock stops.
+    drop(store);
     let seconds = t.elapsed().as_secs_f64();
     let accepted: u64 = reports.iter().map(|r| r.accepted).sum();
-    drop(store);
 
     let (baseline_rows, baseline_seconds) = raw_insert_baseline(&data.join(DB_FILE), &dir.join("baseline.db"))?;
     let mut extra = serde_json::Map::new();

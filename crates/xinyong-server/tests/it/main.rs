@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use xinyong_domain::access::Role;
 use xinyong_domain::ids::Identifier;
-use xinyong_domain::record::RecordDraft;
+use xinyong_domain::record::{RecordDraft, RecordHead};
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
 use xinyong_server::{FixedClock, Settings};
 use xinyong_store::access::{NewAccount, new_token, token_hash};
@@ -158,7 +158,7 @@ impl TestApp {
         } else {
             None
         };
-        let draft = RecordDraft {
+        let head = RecordHead {
             row: 2,
             source_key: key.to_owned(),
             date,
@@ -167,9 +167,8 @@ impl TestApp {
             published: true,
             public_until,
             subject,
-            fields: public,
-            secret_fields: secret,
         };
+        let draft = RecordDraft { head, fields: public, secret_fields: secret };
         let prepared = PreparedRecord::new(draft, self.store.vault()).unwrap();
         let started = DateTime::parse_from_rfc3339(NOW).unwrap();
         let id = format!("b-test-{key}");

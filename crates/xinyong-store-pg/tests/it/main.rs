@@ -29,3 +29,5 @@ mod conformance {
     use super::fresh;
     xinyong_store::run_conformance!(fresh);
 }
+
+mod workflow;
