@@ -31,6 +31,7 @@ use xinyong_store::{
 };
 
 use crate::copy::CopyRows;
+use crate::fresh_keys::FreshKeys;
 use crate::pool::{Conn, Pooled};
 use crate::subjects::time;
 use crate::{PgStore, db_err};
@@ -67,6 +68,8 @@ struct PgBatch<'a> {
     /// Cache key (identifier kind and value) → (subject id, current name).
     subjects: HashMap<String, (i64, String)>,
     issue_seq: i64,
+    /// Source keys written so far, when this batch is the item's first load.
+    fresh_keys: FreshKeys,
     open: bool,
 }
 
@@ -75,9 +78,24 @@ impl BatchStore for PgStore {
         let mut conn = self.pool.get()?;
         conn.begin()?;
         let now = meta.started_at.to_rfc3339();
-        let mut batch =
-            PgBatch { conn, vault: &self.vault, meta, now, subjects: HashMap::new(), issue_seq: 0, open: true };
+        let mut batch = PgBatch {
+            conn,
+            vault: &self.vault,
+            meta,
+            now,
+            subjects: HashMap::new(),
+            issue_seq: 0,
+            fresh_keys: FreshKeys::unknown(),
+            open: true,
+        };
         batch.conn.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
+        // Under the lock no other batch writes records, so an item without records now gets only
+        // those this batch writes (fresh_keys.rs).
+        let has_records: bool =
+            batch.conn.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE item = $1)", &[&batch.meta.item])?.get(0);
+        if !has_records {
+            batch.fresh_keys = FreshKeys::first_load();
+        }
         batch.insert_batch_row()?;
         batch
             .conn
@@ -429,12 +447,15 @@ impl PgBatch<'_> {
         let subjects = self.resolve_subjects(&claims)?;
 
         let keys: Vec<&str> = records.iter().map(|r| r.head.source_key.as_str()).collect();
+        let lookup = self.fresh_keys.keys_to_look_up(&keys);
         let mut existing: HashMap<String, (i64, i64, Vec<u8>)> = HashMap::new();
-        for row in self.conn.query(
-            "SELECT source_key, record_id, subject_id, content_hash FROM record_keys WHERE item = $1 AND source_key = ANY($2)",
-            &[&self.meta.item, &keys],
-        )? {
-            existing.insert(row.get(0), (row.get(1), row.get(2), row.get(3)));
+        if !lookup.is_empty() {
+            for row in self.conn.query(
+                "SELECT source_key, record_id, subject_id, content_hash FROM record_keys WHERE item = $1 AND source_key = ANY($2)",
+                &[&self.meta.item, &lookup],
+            )? {
+                existing.insert(row.get(0), (row.get(1), row.get(2), row.get(3)));
+            }
         }
 
         let mut out = Vec::with_capacity(records.len());
@@ -513,6 +534,7 @@ impl PgBatch<'_> {
         if !updates.is_empty() {
             self.apply_updates(&mut updates)?;
         }
+        self.fresh_keys.remember(keys);
         Ok(out)
     }
 
@@ -589,6 +611,7 @@ impl BatchWriter for PgBatch<'_> {
     fn discard_rows(&mut self) -> Result<()> {
         self.conn.client.batch_execute("ROLLBACK TO SAVEPOINT rows").map_err(db_err)?;
         self.subjects.clear();
+        self.fresh_keys.forget_written();
         Ok(())
     }
 

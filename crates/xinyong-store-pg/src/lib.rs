@@ -21,6 +21,7 @@ mod audit;
 mod batches;
 mod catalog;
 mod copy;
+mod fresh_keys;
 mod migrate;
 pub mod pool;
 mod publication;

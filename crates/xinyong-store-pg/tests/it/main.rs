@@ -30,4 +30,5 @@ mod conformance {
     xinyong_store::run_conformance!(fresh);
 }
 
+mod ingest;
 mod workflow;
