@@ -108,6 +108,31 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Batch check (批量核查) of many identifiers against the reward and punishment lists: one output row per
+    /// input row, in order.
+    Screen {
+        /// One identifier per line, or a CSV with an identifier column (统一社会信用代码, 证件号码, identifier …); `-` for stdin.
+        file: PathBuf,
+        /// Add the measures the lists trigger in this scenario (code or Chinese name).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Where the result CSV goes (default: stdout).
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+    },
+    /// The working-day calendar every statutory deadline counts in.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// The years the calendar covers, with their source and whether they are provisional.
+    Show,
+    /// Load years from a file in the format of data/calendar/cn.toml (a loaded year replaces the shipped one).
+    Load { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

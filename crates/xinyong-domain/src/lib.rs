@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod disclosure;
 pub mod ids;
 pub mod masking;
+pub mod measures;
 pub mod record;
 pub mod subject;
 pub mod value;

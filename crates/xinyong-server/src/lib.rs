@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod limits;
 pub mod metrics;
+pub mod policy;
 pub mod present;
 pub mod settings;
 pub mod state;
@@ -34,7 +35,8 @@ pub fn app_state(
     let auditor = Arc::new(audit::Auditor::start(Arc::clone(&store), settings.audit_max_batch, Arc::clone(&metrics)));
     let limits = Arc::new(limits::RateLimits::new(settings.rate_per_second, settings.rate_burst));
     let accounts = Arc::default();
-    Ok(AppState { store, auditor, clock, settings: Arc::new(settings), metrics, limits, keyring, accounts })
+    let policy = Arc::new(policy::Policy::shipped()?);
+    Ok(AppState { store, auditor, clock, settings: Arc::new(settings), metrics, limits, keyring, accounts, policy })
 }
 
 /// Signs an audit checkpoint every `every` while the chain advances (DOMAIN.md §9).

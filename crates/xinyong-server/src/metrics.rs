@@ -1,12 +1,14 @@
 //! Prometheus metrics: requests by route and status, latency by route, batches and rows ingested,
-//! audit entries written and refused.
+//! audit entries written and refused, workflow cases past their deadline.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::state::AppState;
 
@@ -18,6 +20,8 @@ pub struct Metrics {
     pub rows: IntCounterVec,
     pub audit_entries: IntCounter,
     pub audit_failures: IntCounter,
+    /// Open objections, repairs … past their statutory deadline, set at each scrape.
+    pub overdue: IntGaugeVec,
 }
 
 impl Metrics {
@@ -43,8 +47,13 @@ impl Metrics {
         registry.register(Box::new(batches.clone()))?;
         registry.register(Box::new(rows.clone()))?;
         registry.register(Box::new(audit_entries.clone()))?;
+        let overdue = IntGaugeVec::new(
+            Opts::new("xinyong_cases_overdue", "Open workflow cases past their statutory deadline, by kind"),
+            &["kind"],
+        )?;
         registry.register(Box::new(audit_failures.clone()))?;
-        Ok(Metrics { registry, requests, latency, batches, rows, audit_entries, audit_failures })
+        registry.register(Box::new(overdue.clone()))?;
+        Ok(Metrics { registry, requests, latency, batches, rows, audit_entries, audit_failures, overdue })
     }
 
     /// The Prometheus text exposition.

@@ -17,6 +17,7 @@ use xinyong_domain::ids::ResidentId;
 use xinyong_domain::masking::{mask_name, mask_personal_value, mask_resident_id};
 use xinyong_domain::record::RecordStatus;
 use xinyong_domain::subject::SubjectKind;
+use xinyong_domain::workflow::provided_until;
 use xinyong_store::search::SearchHit;
 use xinyong_store::{Record, Subject};
 
@@ -45,6 +46,9 @@ pub struct RecordView {
     pub severity: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_until: Option<NaiveDate>,
+    /// A penalty's disclosure window under the regime of its decision date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<crate::policy::WindowView>,
     pub unit: String,
     pub fields: BTreeMap<String, String>,
 }
@@ -94,12 +98,19 @@ impl Presenter<'_> {
         }
     }
 
-    /// The status at this moment: an active record past its window is `expired`.
+    /// The status at this moment: an active record past its window is `expired`, and so is dishonesty
+    /// information five years after the conduct ended (art. 35: no longer provided).
     pub fn status(&self, r: &Record) -> RecordStatus {
         match (r.status, r.public_until) {
             (RecordStatus::Active, Some(until)) if until <= self.today => RecordStatus::Expired,
+            (RecordStatus::Active, _) if self.past_five_years(r) => RecordStatus::Expired,
             (s, _) => s,
         }
+    }
+
+    fn past_five_years(&self, r: &Record) -> bool {
+        let dishonest = self.catalog.item(&r.item).is_some_and(|i| crate::policy::is_dishonesty(i, r.severity));
+        dishonest && provided_until(r.end_date.unwrap_or(r.date)) <= self.today
     }
 
     /// Shown to the public right now: published, public openness, active, decided, inside its window.
@@ -121,6 +132,7 @@ impl Presenter<'_> {
             disputed,
             severity: r.severity.as_str().to_owned(),
             public_until: r.public_until,
+            window: None,
             unit: r.unit.clone(),
             fields: self.fields(r, item),
         }

@@ -56,6 +56,8 @@ pub struct AppState {
     pub keyring: Option<Arc<Keyring>>,
     /// Recently authenticated accounts (a few seconds).
     pub accounts: Arc<crate::auth::AccountCache>,
+    /// Disclosure regimes, calendar and statutory step lengths.
+    pub policy: Arc<crate::policy::Policy>,
 }
 
 impl AppState {

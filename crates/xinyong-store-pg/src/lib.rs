@@ -22,6 +22,7 @@ mod batches;
 mod catalog;
 mod copy;
 mod fresh_keys;
+mod joint;
 mod migrate;
 pub mod pool;
 mod publication;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_audit.sql")),
     (3, include_str!("../migrations/0003_workflow.sql")),
+    (4, include_str!("../migrations/0004_joint.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

@@ -17,6 +17,7 @@ mod batches;
 mod catalog;
 mod checkpoint;
 mod conn;
+mod joint;
 mod migrate;
 mod publication;
 mod search;

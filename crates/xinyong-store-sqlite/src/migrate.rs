@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_search.sql")),
     (3, include_str!("../migrations/0003_accounts.sql")),
     (4, include_str!("../migrations/0004_workflow.sql")),
+    (5, include_str!("../migrations/0005_joint.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -370,7 +370,9 @@ macro_rules! run_conformance {
             a_full_resident_id_finds_the_person_and_a_partial_one_does_not,
             natural_persons_are_found_by_name_only_when_asked,
             pages_split_the_ranked_matches_and_total_counts_them_all,
-            name_search_agrees_with_a_naive_substring_filter
+            name_search_agrees_with_a_naive_substring_filter,
+            checks_take_feedback_once_and_count_in_the_loop,
+            identifiers_resolve_in_bulk_in_input_order
         );
     };
     (@each $fresh:expr; $($name:ident),+) => {
@@ -384,6 +386,64 @@ macro_rules! run_conformance {
             }
         )+
     };
+}
+
+pub use joint_checks::{checks_take_feedback_once_and_count_in_the_loop, identifiers_resolve_in_bulk_in_input_order};
+
+mod joint_checks {
+    use super::*;
+    use crate::joint::{Feedback, NewCheck};
+
+    pub fn checks_take_feedback_once_and_count_in_the_loop(store: &dyn Store) -> Check {
+        install_default(store)?;
+        load(store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")])?;
+        let sid = store.find_subject(&SubjectKey::Identifier(company(1).id)).map_err(err)?.ok_or("subject")?.id;
+        let new = |measures| NewCheck {
+            subject_id: sid,
+            scenario: "procurement".into(),
+            unit: "sh_finance".into(),
+            account: 3,
+            at: at(7),
+            result: serde_json::json!({"measures": []}),
+            measures,
+        };
+        let first = store.record_check(&new(2)).map_err(err)?;
+        store.record_check(&new(0)).map_err(err)?;
+        ensure!(first.feedback.is_none() && first.measures == 2 && first.scenario == "procurement", "{first:?}");
+        let fb = Feedback {
+            outcome: "applied".into(),
+            applied: vec!["m-1".into()],
+            note: Some("已限制".into()),
+            account: 3,
+            at: at(8),
+        };
+        let closed = store.give_feedback(first.id, &fb).map_err(err)?;
+        ensure!(closed.feedback.as_ref() == Some(&fb), "feedback kept: {closed:?}");
+        let again = store.give_feedback(first.id, &fb);
+        ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "feedback twice: {again:?}");
+        ensure!(matches!(store.give_feedback(999, &fb), Err(crate::StoreError::NotFound(_))), "unknown check");
+        let stats = store.loop_stats().map_err(err)?;
+        ensure!(stats.len() == 1 && stats[0].checks == 2 && stats[0].hits == 1 && stats[0].feedback == 1, "{stats:?}");
+        ensure!(stats[0].month == "2026-05" && stats[0].unit == "sh_finance", "{stats:?}");
+        Ok(())
+    }
+
+    pub fn identifiers_resolve_in_bulk_in_input_order(store: &dyn Store) -> Check {
+        install_default(store)?;
+        let p = person(7, "王五");
+        load(store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(p.clone()), "b")])?;
+        let unknown = company(99).id;
+        let ids = vec![p.id.clone(), unknown, company(1).id, company(1).id];
+        let found = store.subjects_by_identifiers(&ids).map_err(err)?;
+        ensure!(found.len() == 4 && found[1].is_none(), "order and gaps: {found:?}");
+        ensure!(found[0].as_ref().is_some_and(|s| s.name == "王五"), "a resident ID by keyed hash: {found:?}");
+        ensure!(found[2] == found[3] && found[2].is_some(), "repeats resolve alike");
+        let sid = found[2].as_ref().map(|s| s.id).unwrap_or_default();
+        let records = store.records_of_items(&[sid], &["admin_penalty".to_owned()]).map_err(err)?;
+        ensure!(records.len() == 1 && records[0].subject_id == Some(sid), "records of items: {records:?}");
+        ensure!(store.records_of_items(&[sid], &["admin_license".to_owned()]).map_err(err)?.is_empty(), "item filter");
+        Ok(())
+    }
 }
 
 pub use workflow_checks::{

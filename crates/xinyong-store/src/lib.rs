@@ -12,6 +12,7 @@ pub mod audit_verify;
 pub mod conformance;
 pub mod error;
 pub mod group_commit;
+pub mod joint;
 pub mod keyring;
 pub mod search;
 pub mod types;
@@ -102,6 +103,7 @@ pub trait Store:
     + search::PublicationStore
     + search::SearchStore
     + workflow::WorkflowStore
+    + joint::JointStore
     + Send
     + Sync
 {

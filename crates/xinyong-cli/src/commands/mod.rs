@@ -3,10 +3,12 @@
 mod account;
 mod audit;
 mod batch;
+mod calendar;
 mod catalog;
 mod demo;
 mod ingest;
 mod init;
+mod screen;
 mod serve;
 mod stats;
 mod subject;
@@ -32,6 +34,8 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::ValidateId => validate_id::run(g),
         Command::Stats => stats::run(g),
         Command::Unit { command } => unit::run(g, command),
+        Command::Calendar { command } => calendar::run(g, command),
+        Command::Screen { file, scenario, out } => screen::run(g, &file, scenario.as_deref(), out.as_deref()),
         Command::Catalog { command } => catalog::run(g, command),
         Command::Batch { id } => batch::run(g, &id),
         Command::Serve { listen, config } => serve::run(g, listen, config.as_deref()),

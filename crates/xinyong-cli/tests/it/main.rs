@@ -1,10 +1,12 @@
 //! End-to-end tests of the `xinyong` binary on real data folders.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::new_without_default)]
 
+mod calendar;
 mod console;
 mod crash;
 mod ingest;
 mod postgres;
+mod screen;
 mod synth;
 mod validate_id;
 

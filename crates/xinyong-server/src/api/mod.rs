@@ -2,6 +2,8 @@
 
 pub mod authorisations;
 pub mod batches;
+pub mod cases;
+pub mod checks;
 pub mod public;
 pub mod service;
 pub mod stats;
@@ -37,9 +39,24 @@ use crate::state::AppState;
         public::licenses,
         public::lists,
         stats::collection,
+        cases::file_objection,
+        cases::get_objection,
+        cases::list_objections,
+        cases::objection_transition,
+        cases::apply_repair,
+        cases::get_repair,
+        cases::list_repairs,
+        cases::repair_transition,
+        cases::revoke_record,
+        cases::inbox,
+        checks::check,
+        checks::feedback,
+        checks::get,
+        checks::stats,
+        checks::screening,
     ),
     modifiers(&BearerAuth),
-    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "service"))
+    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "service"))
 )]
 pub struct ApiDoc;
 
@@ -85,6 +102,18 @@ pub fn router(state: AppState) -> Router {
         .route("/public/licenses", get(public::licenses))
         .route("/public/lists/{list}", get(public::lists))
         .route("/stats/collection", get(stats::collection))
+        .route("/objections", post(cases::file_objection).get(cases::list_objections))
+        .route("/objections/{id}", get(cases::get_objection))
+        .route("/objections/{id}/transition", post(cases::objection_transition))
+        .route("/repairs", post(cases::apply_repair).get(cases::list_repairs))
+        .route("/repairs/{id}", get(cases::get_repair))
+        .route("/repairs/{id}/transition", post(cases::repair_transition))
+        .route("/records/{id}/revocation", post(cases::revoke_record))
+        .route("/inbox", get(cases::inbox))
+        .route("/checks", post(checks::check))
+        .route("/checks/{id}", get(checks::get))
+        .route("/checks/{id}/feedback", post(checks::feedback))
+        .route("/stats/joint", get(checks::stats))
         .route("/keys", get(service::keys))
         .route("/openapi.json", get(service::openapi))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
@@ -95,6 +124,8 @@ pub fn router(state: AppState) -> Router {
     // Uploads stream to disk under their own size limit and a longer timeout.
     let uploads = Router::new()
         .route("/batches", post(batches::create::create))
+        // Screening answers in memory: bounded (64 MiB ≈ 3 million identifiers); larger lists use `xinyong screen`.
+        .route("/screenings", post(checks::screening).layer(DefaultBodyLimit::max(64 << 20)))
         .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::{OpenApi, ToSchema};
 
+use xinyong_store::workflow::CaseKind;
+
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -27,6 +29,17 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // Overdue cases are counted from the store at each scrape: correct whichever server handled them.
+    let today = state.clock.today();
+    match state.blocking(move |store| Ok(store.overdue_counts(today)?)).await {
+        Ok(counts) => {
+            for kind in [CaseKind::Objection, CaseKind::Repair, CaseKind::Revocation] {
+                let n = counts.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
+                state.metrics.overdue.with_label_values(&[kind.as_str()]).set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
+        Err(e) => tracing::error!(error = %e.message, "counting overdue cases for /metrics"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }
 

@@ -4,9 +4,11 @@
 
 mod access;
 mod batches;
+mod joint;
 mod limits;
 mod privacy;
 mod service;
+mod workflows;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -58,7 +60,16 @@ impl TestApp {
         TestApp::spawn_with(Settings::default()).await
     }
 
-    pub async fn spawn_with(mut settings: Settings) -> TestApp {
+    /// A server whose clock stands still at `now` (RFC 3339).
+    pub async fn spawn_at(now: &str) -> TestApp {
+        TestApp::start(Settings::default(), now).await
+    }
+
+    pub async fn spawn_with(settings: Settings) -> TestApp {
+        TestApp::start(settings, NOW).await
+    }
+
+    async fn start(mut settings: Settings, now: &str) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (store, db): (Arc<dyn Store>, _) = off_runtime(|| {
             let (store, db): (Arc<dyn Store>, _) = if on_postgres() {
@@ -73,7 +84,7 @@ impl TestApp {
         settings.listen = "127.0.0.1:0".parse().unwrap();
         let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let clock = Arc::new(FixedClock(DateTime::parse_from_rfc3339(NOW).unwrap()));
+        let clock = Arc::new(FixedClock(DateTime::parse_from_rfc3339(now).unwrap()));
         let state = xinyong_server::app_state(Arc::clone(&store), settings, clock, None).unwrap();
         tokio::spawn(xinyong_server::serve(listener, state, std::future::pending()));
         TestApp { base, store, client: reqwest::Client::new(), _dir: dir, _db: db }

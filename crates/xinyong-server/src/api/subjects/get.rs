@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use xinyong_domain::access::{Purpose, Role, may_see, may_use_purpose, personal_view};
 use xinyong_domain::catalog::Openness;
 use xinyong_domain::record::RecordStatus;
+use xinyong_store::workflow::CaseKind;
 
 use crate::audit::Access;
 use crate::auth::Caller;
@@ -59,6 +60,7 @@ pub async fn profile(
     let key = super::parse_key(&key, today)?;
     let mut access = Access { caller: &caller, action: "profile", subject_id: None, purpose: Some(purpose) };
     let role = caller.role();
+    let policy = state.policy.clone();
     // The subject is looked up first so that a refusal, too, shows in that subject's query log. Its
     // records, the catalog and its authorisations come in the same trip to the store.
     let found = state
@@ -66,10 +68,13 @@ pub async fn profile(
             let Some(subject) = store.find_subject(&key)? else { return Ok(None) };
             let records = store.records_of(subject.id)?;
             let grants = if role == Role::Market { store.authorisations_of(subject.id)? } else { Vec::new() };
-            Ok(Some((subject, records, grants, store.load_catalog()?)))
+            let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+            let disputed = store.records_with_open_case(CaseKind::Objection, &ids)?;
+            let calendar = policy.calendar(store)?;
+            Ok(Some((subject, records, grants, store.load_catalog()?, disputed, calendar)))
         })
         .await?;
-    let Some((subject, records, grants, catalog)) = found else {
+    let Some((subject, records, grants, catalog, disputed, calendar)) = found else {
         state.auditor.record(access.entry(&*state.clock, "not_found", "no such subject")).await?;
         return Err(ApiError::not_found("no such subject"));
     };
@@ -109,7 +114,9 @@ pub async fn profile(
         if presenter.status(r) == RecordStatus::Active {
             lists.extend(presenter.list_entry(r));
         }
-        shown.push(presenter.record(r, false));
+        let mut view = presenter.record(r, disputed.contains(&r.id));
+        view.window = state.policy.window(item, r, &calendar);
+        shown.push(view);
     }
     let logged =
         state.auditor.record(access.entry(&*state.clock, "allowed", format!("{} records", shown.len()))).await?;
