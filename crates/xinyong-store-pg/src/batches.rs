@@ -70,6 +70,9 @@ struct PgBatch<'a> {
     issue_seq: i64,
     /// Source keys written so far, when this batch is the item's first load.
     fresh_keys: FreshKeys,
+    /// COPY buffers of new records and their keys, emptied by each chunk and kept for the next.
+    new_records: CopyRows,
+    new_keys: CopyRows,
     open: bool,
 }
 
@@ -86,6 +89,8 @@ impl BatchStore for PgStore {
             subjects: HashMap::new(),
             issue_seq: 0,
             fresh_keys: FreshKeys::unknown(),
+            new_records: CopyRows::new(),
+            new_keys: CopyRows::new(),
             open: true,
         };
         batch.conn.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
@@ -461,7 +466,10 @@ impl PgBatch<'_> {
         let mut out = Vec::with_capacity(records.len());
         let created = records.iter().filter(|r| !existing.contains_key(&r.head.source_key)).count();
         let mut next_id = if created > 0 { reserve(&mut self.conn, RESERVE_RECORDS, created)? } else { 0 };
-        let (mut new_records, mut new_keys, mut updates) = (CopyRows::new(), CopyRows::new(), CopyRows::new());
+        // The buffers of the previous chunk, with their capacity: no fresh pages for every chunk.
+        let (mut new_records, mut new_keys) =
+            (std::mem::take(&mut self.new_records), std::mem::take(&mut self.new_keys));
+        let mut updates = CopyRows::new();
         let m = &self.meta;
         for (record, subject) in records.iter().zip(&subjects) {
             let d = &record.head;
@@ -535,6 +543,7 @@ impl PgBatch<'_> {
             self.apply_updates(&mut updates)?;
         }
         self.fresh_keys.remember(keys);
+        (self.new_records, self.new_keys) = (new_records, new_keys);
         Ok(out)
     }
 

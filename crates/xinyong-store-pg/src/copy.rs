@@ -39,15 +39,19 @@ impl CopyRows {
 
     pub fn text(&mut self, s: &str) -> &mut Self {
         self.sep();
-        for &b in s.as_bytes() {
-            match b {
-                b'\\' => self.buf.extend_from_slice(b"\\\\"),
-                b'\t' => self.buf.extend_from_slice(b"\\t"),
-                b'\n' => self.buf.extend_from_slice(b"\\n"),
-                b'\r' => self.buf.extend_from_slice(b"\\r"),
-                _ => self.buf.push(b),
-            }
+        // Runs without a special byte are copied whole (most text has none: this is the ingest hot path).
+        let mut rest = s.as_bytes();
+        while let Some(i) = rest.iter().position(|&b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+            self.buf.extend_from_slice(&rest[..i]);
+            self.buf.extend_from_slice(match rest[i] {
+                b'\\' => b"\\\\",
+                b'\t' => b"\\t",
+                b'\n' => b"\\n",
+                _ => b"\\r",
+            });
+            rest = &rest[i + 1..];
         }
+        self.buf.extend_from_slice(rest);
         self
     }
 
