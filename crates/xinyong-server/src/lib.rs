@@ -12,6 +12,7 @@ pub mod limits;
 pub mod metrics;
 pub mod policy;
 pub mod present;
+pub mod push;
 pub mod settings;
 pub mod state;
 
@@ -66,8 +67,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let pusher = tokio::spawn(push::delivery_loop(state.clone()));
     let app = api::router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    pusher.abort();
+    served?;
     Ok(())
 }
 

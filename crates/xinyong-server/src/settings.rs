@@ -38,6 +38,12 @@ pub struct Settings {
     pub audit_max_batch: usize,
     /// Where the portal is reachable (used in links, e.g. report QR codes).
     pub public_url: String,
+    /// How often list changes are fanned out and due pushes attempted.
+    pub push_interval_ms: u64,
+    /// The first retry waits this long; each further one twice as long, up to an hour.
+    pub push_backoff_ms: u64,
+    /// A delivery is given up (status `failed`, still listed) after this many attempts.
+    pub push_max_attempts: u32,
 }
 
 impl Default for Settings {
@@ -52,6 +58,9 @@ impl Default for Settings {
             batch_timeout_secs: 3600,
             audit_max_batch: 512,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            push_interval_ms: 1000,
+            push_backoff_ms: 5000,
+            push_max_attempts: 16,
         }
     }
 }

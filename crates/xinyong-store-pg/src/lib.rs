@@ -24,6 +24,7 @@ mod copy;
 mod fresh_keys;
 mod joint;
 mod migrate;
+mod outbox;
 pub mod pool;
 mod publication;
 pub mod scratch;

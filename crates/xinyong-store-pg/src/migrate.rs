@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_audit.sql")),
     (3, include_str!("../migrations/0003_workflow.sql")),
     (4, include_str!("../migrations/0004_joint.sql")),
+    (5, include_str!("../migrations/0005_outbox.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

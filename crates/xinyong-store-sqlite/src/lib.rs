@@ -19,6 +19,7 @@ mod checkpoint;
 mod conn;
 mod joint;
 mod migrate;
+mod outbox;
 mod publication;
 mod search;
 mod stats;

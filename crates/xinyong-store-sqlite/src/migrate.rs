@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_accounts.sql")),
     (4, include_str!("../migrations/0004_workflow.sql")),
     (5, include_str!("../migrations/0005_joint.sql")),
+    (6, include_str!("../migrations/0006_outbox.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -372,7 +372,8 @@ macro_rules! run_conformance {
             pages_split_the_ranked_matches_and_total_counts_them_all,
             name_search_agrees_with_a_naive_substring_filter,
             checks_take_feedback_once_and_count_in_the_loop,
-            identifiers_resolve_in_bulk_in_input_order
+            identifiers_resolve_in_bulk_in_input_order,
+            list_changes_are_queued_once_and_attempts_recorded
         );
     };
     (@each $fresh:expr; $($name:ident),+) => {
@@ -386,6 +387,44 @@ macro_rules! run_conformance {
             }
         )+
     };
+}
+
+pub fn list_changes_are_queued_once_and_attempts_recorded(store: &dyn Store) -> Check {
+    use crate::outbox::{Attempt, DeliveryStatus, NewSubscription};
+    install_default(store)?;
+    let lists = vec!["admin_penalty".to_owned()];
+    ensure!(store.pump_list_changes(&lists, at(6)).map_err(err)? == 0, "nothing without subscriptions");
+    let sub = NewSubscription {
+        unit: "sh_housing".into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        secret: "k".into(),
+        lists: lists.clone(),
+        at: at(5),
+    };
+    let sub = store.subscribe(&sub).map_err(err)?;
+    ensure!(store.subscriptions(Some("sh_housing")).map_err(err)?.len() == 1, "subscribed");
+    ensure!(store.subscriptions(Some("sh_tax")).map_err(err)?.is_empty(), "by unit");
+    load(store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")])?;
+    ensure!(store.pump_list_changes(&lists, at(6)).map_err(err)? == 1, "one delivery for the batch");
+    ensure!(store.pump_list_changes(&lists, at(6)).map_err(err)? == 0, "a change is queued once");
+    let due = store.due_deliveries(at(6), 10).map_err(err)?;
+    ensure!(due.len() == 1 && due[0].1 == "k" && due[0].0.subscription == sub.id, "due with its secret: {due:?}");
+    let d = &due[0].0;
+    ensure!(
+        d.payload["entries"].as_array().map(Vec::len) == Some(2) && d.change == "batch:b-1",
+        "payload: {}",
+        d.payload
+    );
+    store.record_attempt(d.id, &Attempt::Retry { error: "503".into(), at: at(8) }, at(6)).map_err(err)?;
+    ensure!(store.due_deliveries(at(7), 10).map_err(err)?.is_empty(), "not due before its retry time");
+    ensure!(store.due_deliveries(at(8), 10).map_err(err)?.len() == 1, "due at its retry time");
+    store.record_attempt(d.id, &Attempt::Delivered, at(8)).map_err(err)?;
+    let all = store.deliveries(Some("sh_housing"), None, 10).map_err(err)?;
+    ensure!(all.len() == 1 && all[0].status == DeliveryStatus::Delivered && all[0].attempts == 2, "{all:?}");
+    let again = store.record_attempt(d.id, &Attempt::Delivered, at(9));
+    ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "a delivered delivery takes no more attempts");
+    ensure!(store.deliveries(None, Some(DeliveryStatus::Pending), 10).map_err(err)?.is_empty(), "status filter");
+    Ok(())
 }
 
 pub use joint_checks::{checks_take_feedback_once_and_count_in_the_loop, identifiers_resolve_in_bulk_in_input_order};

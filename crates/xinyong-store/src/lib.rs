@@ -14,6 +14,7 @@ pub mod error;
 pub mod group_commit;
 pub mod joint;
 pub mod keyring;
+pub mod outbox;
 pub mod search;
 pub mod types;
 pub mod vault;
@@ -104,6 +105,7 @@ pub trait Store:
     + search::SearchStore
     + workflow::WorkflowStore
     + joint::JointStore
+    + outbox::OutboxStore
     + Send
     + Sync
 {

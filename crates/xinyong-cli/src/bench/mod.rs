@@ -3,6 +3,7 @@
 
 mod http;
 mod ingest;
+mod screen;
 
 use std::path::PathBuf;
 
@@ -32,6 +33,8 @@ pub enum BenchName {
     Ingest,
     Query,
     Search,
+    /// `--subjects` identifiers against 0.4 × as many list entries.
+    Screen,
 }
 
 /// One benchmark figure.
@@ -100,6 +103,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         (BenchName::Search, None) => http::search(&dir, args.subjects, args.seed)?,
         (BenchName::Search, Some(_)) => {
             anyhow::bail!("the search bench measures the embedded store's FTS5 index; run it without --database-url")
+        }
+        (BenchName::Screen, None) => screen::run(&dir, args.subjects, args.seed)?,
+        (BenchName::Screen, Some(_)) => {
+            anyhow::bail!("the screen bench runs on the embedded store; run it without --database-url")
         }
     };
     for f in figures {

@@ -4,7 +4,9 @@ pub mod authorisations;
 pub mod batches;
 pub mod cases;
 pub mod checks;
+pub mod lists;
 pub mod public;
+pub mod push;
 pub mod service;
 pub mod stats;
 pub mod subjects;
@@ -54,6 +56,10 @@ use crate::state::AppState;
         checks::get,
         checks::stats,
         checks::screening,
+        lists::list,
+        lists::file_entries,
+        push::subscribe,
+        push::deliveries,
     ),
     modifiers(&BearerAuth),
     tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "service"))
@@ -114,6 +120,9 @@ pub fn router(state: AppState) -> Router {
         .route("/checks/{id}", get(checks::get))
         .route("/checks/{id}/feedback", post(checks::feedback))
         .route("/stats/joint", get(checks::stats))
+        .route("/lists/{list}", get(lists::list))
+        .route("/subscriptions", post(push::subscribe))
+        .route("/deliveries", get(push::deliveries))
         .route("/keys", get(service::keys))
         .route("/openapi.json", get(service::openapi))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
@@ -124,6 +133,7 @@ pub fn router(state: AppState) -> Router {
     // Uploads stream to disk under their own size limit and a longer timeout.
     let uploads = Router::new()
         .route("/batches", post(batches::create::create))
+        .route("/lists/{list}/entries", post(lists::file_entries))
         // Screening answers in memory: bounded (64 MiB ≈ 3 million identifiers); larger lists use `xinyong screen`.
         .route("/screenings", post(checks::screening).layer(DefaultBodyLimit::max(64 << 20)))
         .layer(DefaultBodyLimit::disable())

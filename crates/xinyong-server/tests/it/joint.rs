@@ -185,3 +185,83 @@ async fn screening_over_http_answers_one_row_per_input_row() {
     let public = app.client.post(format!("{}/api/v1/screenings", app.base)).body("x").send().await.unwrap();
     assert_eq!(public.status(), 401);
 }
+
+#[tokio::test]
+async fn list_entries_are_filed_by_their_unit_and_listed_with_their_memoranda() {
+    let app = TestApp::spawn().await;
+    let court = app.account("court", Role::Supplier, Some("sh_court"), None);
+    let amr = app.account("amr", Role::Supplier, Some("sh_amr"), None);
+    let csv = "主体名称,统一社会信用代码,认定文书号,列入原因,列入日期,认定机关\n\
+               上海失信示例有限公司,91310000631696382C,（2026）沪0115执1号,拒不履行,2026-02-01,浦东新区人民法院\n\
+               坏行,91310000631696382D,（2026）沪0115执2号,拒不履行,2026-02-01,浦东新区人民法院\n";
+    let post = |token: &str, list: &str| {
+        app.client
+            .post(format!("{}/api/v1/lists/{list}/entries?format=csv", app.base))
+            .bearer_auth(token.to_owned())
+            .body(csv)
+            .send()
+    };
+    assert_eq!(post(&amr, "dishonest_debtor").await.unwrap().status(), 403, "only the initiating unit files its list");
+    assert_eq!(post(&court, "no_such_list").await.unwrap().status(), 404);
+    let resp = post(&court, "dishonest_debtor").await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let report: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!((report["accepted"].as_u64(), report["rejected"].as_u64()), (Some(1), Some(1)), "{report}");
+
+    let dept = app.account("dept", Role::Department, Some("sh_housing"), None);
+    let (status, page) = app.get("/api/v1/lists/list_dishonest_debtor", Some(&dept)).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!((page["kind"].as_str(), page["total"].as_u64()), (Some("punishment"), Some(1)));
+    assert_eq!(page["items"][0]["fields"]["document_number"], "(2026)沪0115执1号", "full-width brackets normalised");
+    assert!(page["memoranda"].as_array().is_some_and(|m| !m.is_empty()), "{page}");
+    assert_eq!(app.get("/api/v1/lists/list_dishonest_debtor", None).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_repaired_or_revoked_entry_no_longer_triggers_measures() {
+    let app = TestApp::spawn().await;
+    let library = Library::default_library().unwrap();
+    let (unit, scenario, list_a, list_b) = shared_pair(&library);
+    // 失信被执行人 cannot be repaired through the platform (policy data): it is revoked; the other is repaired.
+    list_entry(&app, &list_a, "（2026）沪01执3号", "2026-01-05");
+    list_entry(&app, &list_b, "沪税稽〔2026〕4号", "2026-02-05");
+    let dept = app.account("dept", Role::Department, Some(&unit), None);
+    let admin = app.account("admin", Role::Admin, None, None);
+    let uscc = company(5).id.as_str().to_owned();
+    let check = || async {
+        let resp = app
+            .client
+            .post(format!("{}/api/v1/checks", app.base))
+            .bearer_auth(&dept)
+            .json(&json!({"subject": uscc, "scenario": scenario}))
+            .send()
+            .await
+            .unwrap();
+        let v: serde_json::Value = resp.json().await.unwrap();
+        v["result"]["entries"].as_array().map(Vec::len).unwrap_or(99)
+    };
+    assert_eq!(check().await, 2);
+    let (_, profile) = app.get(&format!("/api/v1/subjects/{uscc}?purpose=supervision"), Some(&admin)).await;
+    let id_of = |list: &str| {
+        profile["records"].as_array().unwrap().iter().find(|r| r["item"] == list).unwrap()["id"].as_i64().unwrap()
+    };
+    let post = |path: String, body: serde_json::Value| {
+        app.client.post(format!("{}{path}", app.base)).bearer_auth(&admin).json(&body).send()
+    };
+    let resp =
+        post(format!("/api/v1/records/{}/revocation", id_of(&list_a)), json!({"basis": "court", "note": "撤销"}))
+            .await
+            .unwrap();
+    assert_eq!(resp.status(), 201);
+    assert_eq!(check().await, 1);
+    let resp =
+        post("/api/v1/repairs".into(), json!({"record": id_of(&list_b), "evidence": ["已缴清"], "commitment": true}))
+            .await
+            .unwrap();
+    assert_eq!(resp.status(), 201, "{list_b} is repairable under the shipped policy");
+    let repair: serde_json::Value = resp.json().await.unwrap();
+    let resp =
+        post(format!("/api/v1/repairs/{}/transition", repair["id"]), json!({"action": "approve"})).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(check().await, 0, "a repaired entry stops triggering measures");
+}

@@ -7,6 +7,7 @@ mod batches;
 mod joint;
 mod limits;
 mod privacy;
+mod push;
 mod service;
 mod workflows;
 

@@ -182,6 +182,14 @@ async fn repair_is_refused_with_reasons_before_the_minimum_and_approved_after() 
 
     let record = w.record(w.general).await;
     assert_eq!((record["status"].as_str(), record["public"].as_bool()), (Some("repaired"), Some(false)));
+    let dept = w.app.account("dept", Role::Department, Some("sh_housing"), None);
+    let (_, seen) = w.app.get("/api/v1/subjects/91310000631696382C?purpose=approval", Some(&dept)).await;
+    assert!(!seen["records"].as_array().unwrap().iter().any(|r| r["id"] == w.general), "no longer shared: {seen}");
+    let (_, own) = w.app.get("/api/v1/subjects/91310000631696382C?purpose=self", Some(&w.subject)).await;
+    assert!(
+        own["records"].as_array().unwrap().iter().any(|r| r["id"] == w.general && r["status"] == "repaired"),
+        "{own}"
+    );
     assert!(!w.public_numbers().await.contains(&"沪罚〔2026〕1号".to_owned()), "a repaired record is not published");
     let (_, inbox) = w.app.get("/api/v1/inbox", Some(&w.subject)).await;
     assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["title"] == "信用修复结果"), "{inbox}");

@@ -108,7 +108,11 @@ pub async fn profile(
         if !requested.contains(&item.openness) || !may_see(role, item.openness, authorised, own) {
             continue;
         }
-        if matches!(r.status, RecordStatus::Deleted | RecordStatus::Revoked) && role != Role::Admin {
+        // Deleted and revoked records leave every output; a repaired one is no longer shared with
+        // departments or third parties (the subject still sees its own, marked repaired). Admins see all.
+        let withdrawn = matches!(r.status, RecordStatus::Deleted | RecordStatus::Revoked);
+        let repaired = r.status == RecordStatus::Repaired;
+        if role != Role::Admin && (withdrawn || (repaired && !own)) {
             continue;
         }
         if presenter.status(r) == RecordStatus::Active {
