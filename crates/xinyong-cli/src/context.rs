@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
 use xinyong_store::Store;
+use xinyong_store_pg::PgStore;
 use xinyong_store_sqlite::SqliteStore;
 
 use crate::Failure;
@@ -25,14 +26,29 @@ pub fn today(global: &Global) -> Result<NaiveDate, Failure> {
     Ok(now(global)?.date_naive())
 }
 
-/// Opens the platform's store.
+/// Opens the platform's store: PostgreSQL when `--database-url` is given (its keys stay in the data
+/// folder's `keys/`), else the embedded store in the data folder.
 pub fn open_store(global: &Global) -> Result<Box<dyn Store>, Failure> {
-    if global.database_url.is_some() {
-        return Err(Failure::failed(
-            "the PostgreSQL backend is not part of this build yet; use the embedded store (--data)",
-        ));
+    match &global.database_url {
+        Some(url) => Ok(Box::new(PgStore::open(url, &global.data)?)),
+        None => Ok(Box::new(SqliteStore::open(&global.data)?)),
     }
-    Ok(Box::new(SqliteStore::open(&global.data)?))
+}
+
+/// Creates an empty store (`init`, `demo`); `force` replaces an existing platform.
+pub fn create_store(global: &Global, force: bool) -> Result<Box<dyn Store>, Failure> {
+    match &global.database_url {
+        Some(url) => Ok(Box::new(PgStore::create(url, &global.data, force)?)),
+        None => Ok(Box::new(SqliteStore::create(&global.data, force)?)),
+    }
+}
+
+/// Where the platform's data is, for messages: the database (never its password) or the folder.
+pub fn location(global: &Global) -> String {
+    match global.database_url.as_deref().map(xinyong_store_pg::parse_url) {
+        Some(Ok(config)) => format!("{} (keys in {})", xinyong_store_pg::describe(&config), global.data.display()),
+        Some(Err(_)) | None => global.data.display().to_string(),
+    }
 }
 
 /// A new batch id: `b-` + time + random suffix.

@@ -44,61 +44,26 @@
 //! `total` counts them; "shorter first" orders the gathered ones. Past the cap a page is thus drawn from
 //! the 10,000 oldest matches: whoever gets that many needs to type more, not page further.
 //!
-//! # PostgreSQL
-//! The scale backend applies the same [`name_key`] and either keeps a bigram table `(gram, subject_id, pos)`
-//! queried the same way, or uses `pg_trgm` for 3 or more characters with the bigram table as the
-//! 2-character fallback (`pg_trgm` turns a 2-character pattern into a sequential scan, ~100 ms at 1 M rows).
+//! # Shared with PostgreSQL
+//! [`name_key`], [`rank_len`], the cap and the paging live in `xinyong_store::search::names`; the
+//! PostgreSQL backend indexes the same bigrams (with positions, in a `tsvector`) and ranks alike.
 
-use std::collections::HashSet;
-
-use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use xinyong_domain::ids::{self, Identifier, ResidentId};
 use xinyong_domain::subject::SubjectKind;
+use xinyong_store::search::names::{
+    Gathered, MAX_CANDIDATES, MAX_RANK_LEN, Match, START, far_future, name_key, rank_len, uscc_prefix,
+};
 use xinyong_store::search::{MatchRank, SearchHit, SearchPage, SearchQuery, SearchStore};
 use xinyong_store::{Result, StoreError};
 
 use crate::{SqliteStore, db_err};
 
-/// The most matches one search gathers (see the module doc).
-pub const MAX_CANDIDATES: usize = 10_000;
-
-const MAX_PER_PAGE: u32 = 100;
-
-/// Marks the start of a name. A Unicode noncharacter (reserved for a program's internal use) is neither a
-/// letter nor a digit, so [`name_key`] never lets one through from a name or a query.
-const START: char = '\u{FDD0}';
-
-/// The USCC alphabet (GB 32100-2015): digits and capitals without I, O, S, V, Z.
-const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-
-/// A partial USCC shorter than this is not looked for (4 characters already narrow to a region).
-const MIN_ID_PREFIX: usize = 4;
-
 /// [`index_key`] layout: 6 bits of length above the person bit, the subject id above them.
 const LEN_BITS: u32 = 6;
 const ID_SHIFT: u32 = LEN_BITS + 1;
-const MAX_RANK_LEN: usize = (1 << LEN_BITS) - 1;
 const ID_LIMIT: i64 = 1 << (63 - ID_SHIFT);
-
-/// Identifier classification rejects resident IDs born after "today". The store reads no clock and the
-/// trait passes no date, so the day is far ahead: every birth date passes, and none in the real future
-/// can be stored, because ingest checked it against the real date.
-fn far_future() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX)
-}
-
-/// What a name or a query is compared by: the identifiers' normalisation (`ids::normalize`: NFKC, so
-/// full-width forms become half-width; upper case; no whitespace) keeping only letters and digits, so case,
-/// width, spaces and punctuation never decide a match.
-pub(crate) fn name_key(text: &str) -> Vec<char> {
-    ids::normalize(text).chars().filter(|c| c.is_alphanumeric()).collect()
-}
-
-/// The length that ranks a name: its letters and digits, up to 63 (longer names rank alike).
-fn rank_len(name: &str) -> usize {
-    name.chars().filter(|c| c.is_alphanumeric()).take(MAX_RANK_LEN).count()
-}
+const _: () = assert!(MAX_RANK_LEN == (1 << LEN_BITS) - 1);
 
 /// The rowid of a subject's name in the index (see the module doc).
 fn index_key(subject_id: i64, person: bool, name: &str) -> Result<i64> {
@@ -184,47 +149,9 @@ fn backfill_pending(conn: &Connection) -> Result<bool> {
         .map_err(db_err)
 }
 
-/// A match before ranking: the length that ranks it (known up front for names) and the subject.
-type Match = (usize, i64);
-
-/// The matches gathered so far, each subject once under its best rank; at most [`MAX_CANDIDATES`].
-#[derive(Default)]
-struct Matches {
-    seen: HashSet<i64>,
-    /// One run per rank, in rank order.
-    runs: Vec<(MatchRank, Vec<Match>)>,
-    count: usize,
-}
-
-impl Matches {
-    fn is_full(&self) -> bool {
-        self.count >= MAX_CANDIDATES
-    }
-
-    /// Appends `matches` as `rank`, skipping subjects already matched, until full. Matches past the cap
-    /// are not drawn from the iterator.
-    fn extend(&mut self, rank: MatchRank, matches: impl Iterator<Item = Result<Match>>) -> Result<()> {
-        let mut run = Vec::new();
-        for m in matches {
-            if self.is_full() {
-                break;
-            }
-            let m = m?;
-            if self.seen.insert(m.1) {
-                run.push(m);
-                self.count += 1;
-            }
-        }
-        if !run.is_empty() {
-            self.runs.push((rank, run));
-        }
-        Ok(())
-    }
-}
-
 /// Names containing `key` (2+ characters), or starting with it for [`MatchRank::NamePrefix`]; persons are
 /// left out by the key's lowest bit unless wanted.
-fn name_matches(conn: &Connection, key: &[char], persons: bool, rank: MatchRank, found: &mut Matches) -> Result<()> {
+fn name_matches(conn: &Connection, key: &[char], persons: bool, rank: MatchRank, found: &mut Gathered) -> Result<()> {
     let mut stmt = conn
         .prepare_cached("SELECT rowid FROM subject_names_fts WHERE grams MATCH ?1 AND (?2 OR (rowid & 1) = 0)")
         .map_err(db_err)?;
@@ -238,11 +165,8 @@ fn name_matches(conn: &Connection, key: &[char], persons: bool, rank: MatchRank,
 /// the range from the prefix up to the prefix followed by `Z`, which sorts above every USCC character.
 /// Resident IDs are only ever found in full: they are stored as keyed hashes. Lengths are read later,
 /// and only if the page reaches this rank.
-fn uscc_prefix(conn: &Connection, text: &str, found: &mut Matches) -> Result<()> {
-    let prefix = ids::normalize(text);
-    if prefix.chars().count() < MIN_ID_PREFIX || !prefix.chars().all(|c| USCC_ALPHABET.contains(c)) {
-        return Ok(());
-    }
+fn uscc_prefix_matches(conn: &Connection, text: &str, found: &mut Gathered) -> Result<()> {
+    let Some(prefix) = uscc_prefix(text) else { return Ok(()) };
     let mut stmt =
         conn.prepare_cached("SELECT id FROM subjects WHERE uscc >= ?1 AND uscc < ?2 ORDER BY uscc").map_err(db_err)?;
     let ids = stmt.query_map(params![prefix, format!("{prefix}Z")], |r| r.get::<_, i64>(0)).map_err(db_err)?;
@@ -291,7 +215,7 @@ impl SqliteStore {
     }
 
     /// A full identifier: a USCC, an organisation code (every subject carrying it) or a resident ID.
-    fn exact_id(&self, conn: &Connection, text: &str, found: &mut Matches) -> Result<()> {
+    fn exact_id(&self, conn: &Connection, text: &str, found: &mut Gathered) -> Result<()> {
         let Ok(id) = ids::classify(text, far_future()).result else { return Ok(()) };
         let ids: Vec<i64> = match id {
             Identifier::Uscc(u) => conn
@@ -347,10 +271,8 @@ fn parse_kind(kind: &str) -> Result<SubjectKind> {
 impl SearchStore for SqliteStore {
     fn search_subjects(&self, query: &SearchQuery) -> Result<SearchPage> {
         self.backfill_search_index()?;
-        let per_page = query.per_page.clamp(1, MAX_PER_PAGE) as usize;
-        let skip = (query.page.max(1) as usize - 1).saturating_mul(per_page);
         self.read(|conn| {
-            let mut found = Matches::default();
+            let mut found = Gathered::default();
             self.exact_id(conn, &query.text, &mut found)?;
             let key = name_key(&query.text);
             if key.len() >= 2 {
@@ -358,25 +280,16 @@ impl SearchStore for SqliteStore {
                 name_matches(conn, &key, persons, MatchRank::NamePrefix, &mut found)?;
                 name_matches(conn, &key, persons, MatchRank::NameSubstring, &mut found)?;
             }
-            uscc_prefix(conn, &query.text, &mut found)?;
+            uscc_prefix_matches(conn, &query.text, &mut found)?;
 
-            // Only the runs the page reaches are ranked.
-            let mut hits = Vec::with_capacity(per_page);
-            let mut start = 0;
-            for (rank, run) in &mut found.runs {
-                let end = start + run.len();
-                if end > skip && hits.len() < per_page {
-                    if matches!(rank, MatchRank::ExactId | MatchRank::IdPrefix) {
-                        read_lengths(conn, run)?;
-                    }
-                    run.sort_unstable();
-                    for (_, id) in run.iter().skip(skip.saturating_sub(start)).take(per_page - hits.len()) {
-                        hits.push(self.hit(conn, *id, *rank)?);
-                    }
-                }
-                start = end;
-            }
-            Ok(SearchPage { hits, total: found.count as u64 })
+            let total = found.total();
+            let hits = found.page(
+                query.page,
+                query.per_page,
+                |run| read_lengths(conn, run),
+                |id, rank| self.hit(conn, id, rank),
+            )?;
+            Ok(SearchPage { hits, total })
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The conformance suite: behaviour every backend must show, written once against the traits.
 //! Each backend's integration tests call every function here with a fresh, empty store (see
-//! [`run_all!`](crate::run_conformance)); PostgreSQL runs it when `XINYONG_TEST_PG` is set.
+//! [`run_all!`](crate::run_conformance)): SQLite on a temporary folder, PostgreSQL on a database of
+//! its own per test (`.ci/run` starts the local cluster; without one the PostgreSQL tests fail).
 //!
 //! The functions return `Result<(), String>` with a message naming the broken rule, so they need no
 //! panicking helpers in library code.
@@ -296,6 +297,44 @@ pub fn batches_report_what_they_did_and_stats_add_up(store: &dyn Store) -> Check
     Ok(())
 }
 
+pub fn a_key_repeated_in_one_write_sees_its_earlier_rows(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let mut renamed = company(9);
+    renamed.name = "上海又改名有限公司".to_owned();
+    let drafts = [
+        draft(2, "k-twice", Some(company(9)), "a"),
+        draft(3, "k-twice", Some(company(9)), "a"),
+        draft(4, "k-twice", Some(renamed.clone()), "b"),
+    ];
+    let outcomes = load(store, "b-1", 6, &drafts)?;
+    let expected = [UpsertOutcome::Created, UpsertOutcome::Unchanged, UpsertOutcome::Updated];
+    ensure!(outcomes == expected, "rows of one write apply in order: {outcomes:?}");
+    let s = store.find_subject(&SubjectKey::Identifier(company(9).id)).map_err(err)?.ok_or("subject")?;
+    ensure!(s.name == renamed.name && s.names.len() == 2, "renamed within the batch: {s:?}");
+    let records = store.records_of(s.id).map_err(err)?;
+    ensure!(records.len() == 1 && records[0].version == 2, "one record in version 2: {records:?}");
+    ensure!(store.record_history(records[0].id).map_err(err)?.len() == 1, "its first version kept");
+    Ok(())
+}
+
+pub fn a_record_moving_to_another_subject_keeps_its_id_and_history(store: &dyn Store) -> Check {
+    install_default(store)?;
+    load(store, "b-1", 6, &[draft(2, "k-move", Some(company(10)), "a")])?;
+    let first = store.find_subject(&SubjectKey::Identifier(company(10).id)).map_err(err)?.ok_or("first")?;
+    let before = store.records_of(first.id).map_err(err)?.pop().ok_or("record of the first subject")?;
+    let out = load(store, "b-2", 7, &[draft(2, "k-move", Some(company(11)), "b")])?;
+    ensure!(out == [UpsertOutcome::Updated], "another subject is other content: {out:?}");
+    let second = store.find_subject(&SubjectKey::Identifier(company(11).id)).map_err(err)?.ok_or("second")?;
+    ensure!(store.records_of(first.id).map_err(err)?.is_empty(), "gone from the first subject");
+    let after = store.record(before.id).map_err(err)?.ok_or("the record keeps its id")?;
+    ensure!(after.subject_id == Some(second.id) && after.version == 2, "moved, version 2: {after:?}");
+    ensure!(after.created_at == at(6) && after.updated_at == at(7), "created and updated times: {after:?}");
+    ensure!(store.records_of(second.id).map_err(err)? == [after.clone()], "listed under the second subject");
+    let history = store.record_history(before.id).map_err(err)?;
+    ensure!(history.len() == 1 && history[0].superseded_at == at(7) && history[0].batch == "b-1", "{history:?}");
+    Ok(())
+}
+
 /// Runs every conformance check against stores made by `fresh`.
 #[macro_export]
 macro_rules! run_conformance {
@@ -310,6 +349,8 @@ macro_rules! run_conformance {
             a_dropped_batch_leaves_nothing,
             discarded_rows_keep_the_issues_and_the_rejected_batch,
             batches_report_what_they_did_and_stats_add_up,
+            a_key_repeated_in_one_write_sees_its_earlier_rows,
+            a_record_moving_to_another_subject_keeps_its_id_and_history,
             audit_entries_chain_from_genesis_and_verify,
             audit_of_a_subject_comes_back_newest_first,
             audit_checkpoints_round_trip_and_verify,
@@ -317,6 +358,19 @@ macro_rules! run_conformance {
             one_open_objection_per_record_and_stale_steps_conflict,
             cases_filter_by_status_unit_and_deadline,
             loaded_calendar_years_round_trip,
+            two_characters_find_every_name_containing_them_and_nothing_else,
+            four_characters_match_only_as_a_substring,
+            width_case_spaces_and_punctuation_are_ignored_on_both_sides,
+            one_character_does_no_name_search,
+            an_exact_uscc_ranks_before_name_prefix_before_substring,
+            a_uscc_prefix_ranks_after_names_and_shorter_names_come_first,
+            an_organisation_code_finds_the_subjects_carrying_it,
+            a_rename_makes_the_old_name_unsearchable_and_the_new_one_searchable,
+            a_dropped_batch_leaves_nothing_to_find,
+            a_full_resident_id_finds_the_person_and_a_partial_one_does_not,
+            natural_persons_are_found_by_name_only_when_asked,
+            pages_split_the_ranked_matches_and_total_counts_them_all,
+            name_search_agrees_with_a_naive_substring_filter,
             checks_take_feedback_once_and_count_in_the_loop,
             identifiers_resolve_in_bulk_in_input_order,
             list_changes_are_queued_once_and_attempts_recorded
@@ -611,6 +665,8 @@ mod workflow_checks {
         Ok(())
     }
 }
+mod search_checks;
+pub use search_checks::*;
 
 // ---------------------------------------------------------------------------------------------------
 // Audit trail (DOMAIN.md §9). Kept together at the end of the file; their names close the list of

@@ -4,6 +4,8 @@
 //! names containing it, then identifiers starting with it; within a rank, shorter names first, then id.
 //! Resident IDs are found only in full (they are stored as keyed hashes, never as searchable text).
 
+pub mod names;
+
 use serde::{Deserialize, Serialize};
 use xinyong_domain::ids::ResidentId;
 use xinyong_domain::subject::SubjectKind;

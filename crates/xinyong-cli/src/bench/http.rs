@@ -12,7 +12,8 @@ use xinyong_domain::access::Role;
 use xinyong_domain::catalog::Catalog;
 use xinyong_server::{Settings, SystemClock};
 use xinyong_store::access::{NewAccount, new_token, token_hash};
-use xinyong_store::{CatalogStore, StatsStore, Store, SubjectKey, SubjectStore};
+use xinyong_store::{CatalogStore, Store, SubjectKey, SubjectStore};
+use xinyong_store_pg::PgStore;
 use xinyong_store_sqlite::{DB_FILE, SqliteStore};
 use xinyong_synth::{SynthOptions, generate};
 
@@ -124,8 +125,31 @@ fn department_token(store: &dyn Store) -> anyhow::Result<String> {
     Ok(token)
 }
 
-pub fn query(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> {
-    let store = platform(dir, subjects, seed)?;
+/// A platform with synthetic data in the PostgreSQL database `url`, reused when `dir` already holds
+/// its keys and the database its platform.
+fn pg_platform(dir: &Path, url: &str, subjects: u64, seed: u64) -> anyhow::Result<PgStore> {
+    let data = dir.join("data");
+    if data.join("keys").exists()
+        && let Ok(store) = PgStore::open(url, &data)
+    {
+        return Ok(store);
+    }
+    let synth = dir.join("synth");
+    let manifest = generate(&SynthOptions { out: synth.clone(), subjects, seed })?;
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now().with_timezone(&platform_offset());
+    let store = PgStore::create(url, &data, true)?;
+    store.install_catalog(&Catalog::default_catalog()?, now)?;
+    let g = Global { data, database_url: Some(url.to_owned()), json: true, now: None };
+    load_manifest(&g, &store, &synth, &manifest).map_err(|f| anyhow::anyhow!(f.message))?;
+    Ok(store)
+}
+
+pub fn query(dir: &Path, url: Option<&str>, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> {
+    let store: Box<dyn Store> = match url {
+        Some(url) => Box::new(pg_platform(dir, url, subjects, seed)?),
+        None => Box::new(platform(dir, subjects, seed)?),
+    };
     let count = store.subject_count()? as i64;
     let mut keys = Vec::new();
     let mut rng_state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -141,13 +165,35 @@ pub fn query(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>
         }
     }
     let records: u64 = store.collection_stats()?.records;
-    let token = department_token(&store)?;
+    let token = department_token(&*store)?;
     let paths: Vec<String> =
         (0..REQUESTS).map(|i| format!("/api/v1/subjects/{}?purpose=supervision", keys[i % keys.len()])).collect();
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store: Arc<dyn Store> = Arc::from(store);
     let (seconds, lat, errors) = hammer(Arc::clone(&store), token, paths)?;
 
     // Raw: the same keys looked up directly, subject by identifier then its records.
+    let (n, baseline_seconds) = match url {
+        Some(url) => raw_pg_lookups(url, &keys)?,
+        None => raw_sqlite_lookups(dir, &keys)?,
+    };
+    let mut extra = serde_json::Map::new();
+    extra.insert("subjects".into(), json!(count));
+    extra.insert("records".into(), json!(records));
+    extra.insert("clients".into(), json!(CLIENTS));
+    extra.insert("p50_ms".into(), json!(round(percentile(&lat, 0.5))));
+    extra.insert("p99_ms".into(), json!(round(percentile(&lat, 0.99))));
+    extra.insert("errors".into(), json!(errors));
+    let baseline = match url {
+        Some(_) => {
+            "raw postgres point lookup of the same keys, one connection (subject by identifier, its records by subject id)"
+        }
+        None => "raw sqlite point lookup of the same keys (subject by identifier, its records by subject id)",
+    };
+    extra.insert("backend".into(), json!(store.backend()));
+    Ok(vec![Figure::measured("query", (REQUESTS as u64, seconds), baseline, (n, baseline_seconds), extra)])
+}
+
+fn raw_sqlite_lookups(dir: &Path, keys: &[String]) -> anyhow::Result<(u64, f64)> {
     let conn = rusqlite::Connection::open(dir.join("data").join(DB_FILE))?;
     let mut by_uscc = conn.prepare("SELECT id FROM subjects WHERE uscc = ?1")?;
     let mut recs = conn.prepare("SELECT id, item, fields FROM records WHERE subject_id = ?1")?;
@@ -161,21 +207,25 @@ pub fn query(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>
         }
         n += 1;
     }
-    let baseline_seconds = t.elapsed().as_secs_f64();
-    let mut extra = serde_json::Map::new();
-    extra.insert("subjects".into(), json!(count));
-    extra.insert("records".into(), json!(records));
-    extra.insert("clients".into(), json!(CLIENTS));
-    extra.insert("p50_ms".into(), json!(round(percentile(&lat, 0.5))));
-    extra.insert("p99_ms".into(), json!(round(percentile(&lat, 0.99))));
-    extra.insert("errors".into(), json!(errors));
-    Ok(vec![Figure::measured(
-        "query",
-        (REQUESTS as u64, seconds),
-        "raw sqlite point lookup of the same keys (subject by identifier, its records by subject id)",
-        (n, baseline_seconds),
-        extra,
-    )])
+    Ok((n, t.elapsed().as_secs_f64()))
+}
+
+/// The PostgreSQL store's own lookup path without it: the identifier's row in `subject_keys`, then
+/// the subject's records, two prepared statements on one connection.
+fn raw_pg_lookups(url: &str, keys: &[String]) -> anyhow::Result<(u64, f64)> {
+    let mut client = xinyong_store_pg::parse_url(url)?.connect(postgres::NoTls)?;
+    let by_key = client.prepare("SELECT subject_id FROM xinyong.subject_keys WHERE key = $1")?;
+    let recs = client.prepare("SELECT id, item, fields FROM xinyong.records WHERE subject_id = $1")?;
+    let t = Instant::now();
+    let mut n = 0u64;
+    for k in keys.iter().cycle().take(REQUESTS) {
+        if let Some(row) = client.query_opt(&by_key, &[&format!("u:{k}")])? {
+            let id: i64 = row.get(0);
+            client.query(&recs, &[&id])?;
+        }
+        n += 1;
+    }
+    Ok((n, t.elapsed().as_secs_f64()))
 }
 
 pub fn search(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> {

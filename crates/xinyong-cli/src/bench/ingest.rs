@@ -1,6 +1,7 @@
 //! `xinyong-bench ingest`: synth files → our full ingest path (read, decode, validate, link, upsert
-//! with history, commit) against a raw SQLite insert of the same rows (one transaction, prepared
-//! INSERT, WAL, synchronous=NORMAL — the ceiling STACK.md measures).
+//! with history, commit) against a raw insert of the same rows into a bare table: on SQLite one
+//! transaction of prepared INSERTs (WAL, synchronous=NORMAL), on PostgreSQL one `COPY … FROM STDIN`
+//! (text format, one transaction) — the ceilings STACK.md measures.
 
 use std::path::Path;
 use std::time::Instant;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use serde_json::json;
 use xinyong_domain::catalog::Catalog;
 use xinyong_store::CatalogStore;
+use xinyong_store_pg::PgStore;
 use xinyong_store_sqlite::{DB_FILE, SqliteStore};
 use xinyong_synth::{SynthOptions, generate};
 
@@ -84,4 +86,73 @@ fn raw_insert_baseline(source: &Path, target: &Path) -> anyhow::Result<(u64, f64
     tx.commit()?;
     insert_time += t.elapsed();
     Ok((n, insert_time.as_secs_f64()))
+}
+
+/// The same on PostgreSQL: the platform is made in the database `url` names (its keys in `dir/data`),
+/// and the baseline COPYs the stored rows into a bare table of a scratch schema, timing the COPY and
+/// its commit only.
+pub fn run_pg(dir: &Path, url: &str, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> {
+    let synth_dir = dir.join("synth");
+    let t = Instant::now();
+    let manifest = generate(&SynthOptions { out: synth_dir.clone(), subjects, seed })?;
+    let synth_seconds = t.elapsed().as_secs_f64();
+    let rows: u64 = manifest.files.iter().map(|f| f.rows).sum();
+
+    let data = dir.join("data");
+    let g = Global { data: data.clone(), database_url: Some(url.to_owned()), json: true, now: None };
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now().with_timezone(&platform_offset());
+    let store = PgStore::create(url, &data, true)?;
+    store.install_catalog(&Catalog::default_catalog()?, now)?;
+
+    let t = Instant::now();
+    let reports = load_manifest(&g, &store, &synth_dir, &manifest).map_err(|f| anyhow::anyhow!(f.message))?;
+    let seconds = t.elapsed().as_secs_f64();
+    let accepted: u64 = reports.iter().map(|r| r.accepted).sum();
+    drop(store);
+
+    let (baseline_rows, baseline_seconds) = raw_copy_baseline(url)?;
+    let mut extra = serde_json::Map::new();
+    extra.insert("subjects".into(), json!(subjects));
+    extra.insert("accepted".into(), json!(accepted));
+    extra.insert("files".into(), json!(manifest.files.len()));
+    extra.insert("synth_seconds".into(), json!(round(synth_seconds)));
+    extra.insert("backend".into(), json!("postgres"));
+    Ok(vec![Figure::measured(
+        "ingest",
+        (rows, seconds),
+        "raw postgres COPY of the same rows",
+        (baseline_rows, baseline_seconds),
+        extra,
+    )])
+}
+
+/// Reads the stored rows (id, 18-character subject, item, fields JSON) into COPY text, then times one
+/// `COPY` of them into a bare table with a primary key, and its commit.
+fn raw_copy_baseline(url: &str) -> anyhow::Result<(u64, f64)> {
+    use std::io::Write;
+    let mut client = xinyong_store_pg::parse_url(url)?.connect(postgres::NoTls)?;
+    let mut text = Vec::new();
+    let mut n = 0u64;
+    let mut reader = client.copy_out(
+        "COPY (SELECT id, lpad(subject_id::text, 18, '0'), item, fields FROM xinyong.records ORDER BY id) TO STDOUT",
+    )?;
+    std::io::copy(&mut reader, &mut text)?;
+    drop(reader);
+    n += text.iter().filter(|&&b| b == b'\n').count() as u64;
+    client.batch_execute(
+        "DROP SCHEMA IF EXISTS xinyong_bench CASCADE; CREATE SCHEMA xinyong_bench;
+         CREATE TABLE xinyong_bench.raw (id bigint PRIMARY KEY, subject text NOT NULL, item text NOT NULL, body text NOT NULL);",
+    )?;
+    let t = Instant::now();
+    let mut tx = client.transaction()?;
+    let mut writer = tx.copy_in("COPY xinyong_bench.raw (id, subject, item, body) FROM STDIN")?;
+    for chunk in text.chunks(1 << 20) {
+        writer.write_all(chunk).context("raw copy")?;
+    }
+    writer.finish()?;
+    tx.commit()?;
+    let seconds = t.elapsed().as_secs_f64();
+    client.batch_execute("DROP SCHEMA xinyong_bench CASCADE")?;
+    Ok((n, seconds))
 }

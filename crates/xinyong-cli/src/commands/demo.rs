@@ -14,35 +14,43 @@ use xinyong_domain::access::Role;
 use xinyong_domain::catalog::{Catalog, Openness, UnitDef};
 use xinyong_ingest::reader::{EncodingChoice, Format};
 use xinyong_server::Settings;
-use xinyong_store::access::{AccountStore, NewAuthorisation};
-use xinyong_store::{BatchReport, StatsStore, Store};
-use xinyong_store::{CatalogStore, SubjectKey, SubjectStore};
-use xinyong_store_sqlite::SqliteStore;
+use xinyong_store::SubjectKey;
+use xinyong_store::access::NewAuthorisation;
+use xinyong_store::{BatchReport, Store};
 use xinyong_synth::{Manifest, SynthOptions, generate};
 
 use super::ingest::ingest_file;
 use crate::args::Global;
-use crate::context::print_json;
+use crate::context::{location, open_store, print_json};
 use crate::{CmdResult, Failure};
 
 const MARKER: &str = ".xinyong-demo";
 
 pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool) -> CmdResult {
     let started = Instant::now();
-    prepare_folder(&g.data)?;
+    let was_demo = prepare_folder(&g.data)?;
     let catalog = Catalog::default_catalog().map_err(Failure::failed)?;
-    let (_, admin_token) = super::init::create(g, true, &catalog)?;
+    // The embedded store lives in the folder just cleared; a database is replaced only when the
+    // folder showed that a demo made the platform in it.
+    let replace = g.database_url.is_none() || was_demo;
+    let (_, admin_token) = super::init::create(g, replace, &catalog).map_err(|f| match &g.database_url {
+        Some(_) if !replace => Failure::failed(format!(
+            "{}; the demo replaces only a platform that a demo made (its data folder holds {MARKER})",
+            f.message
+        )),
+        _ => f,
+    })?;
     std::fs::write(g.data.join(MARKER), b"made by xinyong demo\n").map_err(Failure::failed)?;
     let synth_dir = g.data.join("synth");
     let manifest = generate(&SynthOptions { out: synth_dir.clone(), subjects, seed }).map_err(Failure::failed)?;
-    let store = SqliteStore::open(&g.data)?;
-    let reports = load_manifest(g, &store, &synth_dir, &manifest)?;
+    let store = open_store(g)?;
+    let reports = load_manifest(g, &*store, &synth_dir, &manifest)?;
     let stats = store.collection_stats()?;
     let accepted: u64 = reports.iter().map(|r| r.accepted).sum();
     let rejected: u64 = reports.iter().map(|r| r.rejected).sum();
     if g.json {
         return print_json(&json!({
-            "data": g.data.display().to_string(),
+            "data": location(g),
             "batches": reports,
             "stats": stats,
             "seconds": started.elapsed().as_secs_f64(),
@@ -50,17 +58,17 @@ pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool
     }
     println!(
         "demo platform in {}: {} files loaded, {accepted} rows accepted, {rejected} rejected as intended, in {:.1} s",
-        g.data.display(),
+        location(g),
         reports.len(),
         started.elapsed().as_secs_f64()
     );
     println!();
     super::stats::print_text(&stats);
-    let accounts = demo_accounts(g, &store, admin_token)?;
+    let accounts = demo_accounts(g, &*store, admin_token)?;
     if !serve {
         return Ok(());
     }
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store: Arc<dyn Store> = Arc::from(store);
     let mut settings = Settings::load(None, |k| std::env::var(k).ok()).map_err(Failure::usage)?;
     settings.listen = listen;
     super::serve::serve_store(g, store, settings, |addr| {
@@ -82,7 +90,7 @@ pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool
 /// authorisation of one company, and that company itself.
 fn demo_accounts(
     g: &Global,
-    store: &SqliteStore,
+    store: &dyn Store,
     admin_token: String,
 ) -> Result<Vec<(&'static str, String, String)>, Failure> {
     let now = crate::context::now(g)?;
@@ -113,13 +121,14 @@ fn demo_accounts(
     Ok(out)
 }
 
-fn prepare_folder(dir: &Path) -> Result<(), Failure> {
+/// Clears the data folder for a new demo; says whether a demo had made it.
+fn prepare_folder(dir: &Path) -> Result<bool, Failure> {
     if !dir.exists() {
-        return Ok(());
+        return Ok(false);
     }
     let empty = std::fs::read_dir(dir).map_err(Failure::failed)?.next().is_none();
     if empty {
-        return Ok(());
+        return Ok(false);
     }
     if !dir.join(MARKER).exists() {
         return Err(Failure::failed(format!(
@@ -127,7 +136,8 @@ fn prepare_folder(dir: &Path) -> Result<(), Failure> {
             dir.display()
         )));
     }
-    std::fs::remove_dir_all(dir).map_err(Failure::failed)
+    std::fs::remove_dir_all(dir).map_err(Failure::failed)?;
+    Ok(true)
 }
 
 /// Ingests every file of a synth manifest, in order, and checks that each accepted exactly

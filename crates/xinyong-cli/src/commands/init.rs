@@ -5,12 +5,10 @@ use std::path::Path;
 use serde_json::json;
 use xinyong_domain::access::Role;
 use xinyong_domain::catalog::Catalog;
-use xinyong_store::CatalogStore;
 use xinyong_store::keyring::Keyring;
-use xinyong_store_sqlite::SqliteStore;
 
 use crate::args::Global;
-use crate::context::{now, print_json};
+use crate::context::{create_store, location, now, print_json};
 use crate::{CmdResult, Failure};
 
 pub fn run(g: &Global, force: bool, catalog: Option<&Path>) -> CmdResult {
@@ -21,7 +19,7 @@ pub fn run(g: &Global, force: bool, catalog: Option<&Path>) -> CmdResult {
     let (summary, token) = create(g, force, &catalog)?;
     if g.json {
         print_json(&json!({
-            "data": g.data.display().to_string(),
+            "data": location(g),
             "catalog_items": summary.items_added + summary.items_versioned,
             "units": summary.units,
             "admin_token": token,
@@ -29,7 +27,7 @@ pub fn run(g: &Global, force: bool, catalog: Option<&Path>) -> CmdResult {
     } else {
         println!(
             "platform created in {} — {} catalog items, {} units",
-            g.data.display(),
+            location(g),
             summary.items_added + summary.items_versioned,
             summary.units
         );
@@ -42,12 +40,9 @@ pub fn run(g: &Global, force: bool, catalog: Option<&Path>) -> CmdResult {
 /// Creates the store, installs the catalog, makes the signing keys and the `admin` account; returns
 /// the admin's token (shared with `demo`).
 pub fn create(g: &Global, force: bool, catalog: &Catalog) -> Result<(xinyong_store::InstallSummary, String), Failure> {
-    if g.database_url.is_some() {
-        return Err(Failure::failed("the PostgreSQL backend is not part of this build yet"));
-    }
-    let store = SqliteStore::create(&g.data, force)?;
+    let store = create_store(g, force)?;
     let summary = store.install_catalog(catalog, now(g)?)?;
     Keyring::create(&g.data.join("keys"), now(g)?)?;
-    let (_, token) = super::create_account(g, &store, "admin", None, Role::Admin, None)?;
+    let (_, token) = super::create_account(g, &*store, "admin", None, Role::Admin, None)?;
     Ok((summary, token))
 }

@@ -5,6 +5,7 @@ mod calendar;
 mod console;
 mod crash;
 mod ingest;
+mod postgres;
 mod screen;
 mod synth;
 mod validate_id;
@@ -15,14 +16,24 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-/// A fresh data folder; `init` already run.
+/// A fresh data folder; `init` already run. On PostgreSQL, a database of its own as well (the data
+/// folder then holds the keys only).
 pub struct Platform {
     pub dir: tempfile::TempDir,
+    pub db: Option<xinyong_store_pg::scratch::ScratchDatabase>,
 }
 
 impl Platform {
     pub fn new() -> Platform {
-        let p = Platform { dir: tempfile::tempdir().unwrap() };
+        Platform::init(Platform { dir: tempfile::tempdir().unwrap(), db: None })
+    }
+
+    pub fn postgres() -> Platform {
+        let db = xinyong_store_pg::scratch::ScratchDatabase::create().unwrap_or_else(|e| panic!("{e}"));
+        Platform::init(Platform { dir: tempfile::tempdir().unwrap(), db: Some(db) })
+    }
+
+    fn init(p: Platform) -> Platform {
         let out = p.run(&["init"]);
         assert!(out.status.success(), "init: {}", stderr(&out));
         p
@@ -40,7 +51,11 @@ impl Platform {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_xinyong"));
-        c.arg("--data").arg(self.data()).args(args);
+        c.arg("--data").arg(self.data());
+        if let Some(db) = &self.db {
+            c.arg("--database-url").arg(db.url());
+        }
+        c.args(args);
         c.env_remove("XINYONG_DATA").env_remove("XINYONG_DATABASE_URL");
         c
     }

@@ -1,4 +1,5 @@
-//! The real server on a random port over a fresh SQLite store, driven over HTTP.
+//! The real server on a random port over a fresh store, driven over HTTP. The same tests are built
+//! twice (Cargo.toml): `it` runs them on SQLite, `it_pg` on PostgreSQL, a database per test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
@@ -24,6 +25,8 @@ use xinyong_server::{FixedClock, Settings};
 use xinyong_store::access::{NewAccount, new_token, token_hash};
 use xinyong_store::conformance::{company, install_default, person};
 use xinyong_store::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, Store, SubjectKey};
+use xinyong_store_pg::PgStore;
+use xinyong_store_pg::scratch::ScratchDatabase;
 use xinyong_store_sqlite::SqliteStore;
 
 pub const NOW: &str = "2026-11-23T10:00:00+08:00";
@@ -33,6 +36,20 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
+    /// On PostgreSQL, this test's database (dropped after the store).
+    _db: Option<ScratchDatabase>,
+}
+
+/// Runs blocking store work off the test's async runtime: the PostgreSQL client drives its own small
+/// runtime and may not block a thread that drives async tasks (the server itself calls the store from
+/// `spawn_blocking` threads).
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
+/// Which backend this test binary runs on: the name of the test target (see Cargo.toml).
+pub fn on_postgres() -> bool {
+    env!("CARGO_CRATE_NAME") == "it_pg"
 }
 
 pub fn today() -> NaiveDate {
@@ -55,30 +72,37 @@ impl TestApp {
 
     async fn start(mut settings: Settings, now: &str) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::create(&dir.path().join("data"), false).unwrap());
-        install_default(&*store).unwrap();
+        let (store, db): (Arc<dyn Store>, _) = off_runtime(|| {
+            let (store, db): (Arc<dyn Store>, _) = if on_postgres() {
+                let db = ScratchDatabase::create().unwrap_or_else(|e| panic!("{e}"));
+                (Arc::new(PgStore::create(db.url(), &dir.path().join("data"), false).unwrap()), Some(db))
+            } else {
+                (Arc::new(SqliteStore::create(&dir.path().join("data"), false).unwrap()), None)
+            };
+            install_default(&*store).unwrap();
+            (store, db)
+        });
         settings.listen = "127.0.0.1:0".parse().unwrap();
         let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = Arc::new(FixedClock(DateTime::parse_from_rfc3339(now).unwrap()));
         let state = xinyong_server::app_state(Arc::clone(&store), settings, clock, None).unwrap();
         tokio::spawn(xinyong_server::serve(listener, state, std::future::pending()));
-        TestApp { base, store, client: reqwest::Client::new(), _dir: dir }
+        TestApp { base, store, client: reqwest::Client::new(), _dir: dir, _db: db }
     }
 
     /// Creates an account and returns its token.
     pub fn account(&self, name: &str, role: Role, unit: Option<&str>, subject_id: Option<i64>) -> String {
         let token = new_token();
-        self.store
-            .create_account(&NewAccount {
-                name: name.to_owned(),
-                unit: unit.map(str::to_owned),
-                role,
-                subject_id,
-                token_hash: token_hash(&token),
-                created_at: DateTime::parse_from_rfc3339(NOW).unwrap(),
-            })
-            .unwrap();
+        let new = NewAccount {
+            name: name.to_owned(),
+            unit: unit.map(str::to_owned),
+            role,
+            subject_id,
+            token_hash: token_hash(&token),
+            created_at: DateTime::parse_from_rfc3339(NOW).unwrap(),
+        };
+        off_runtime(|| self.store.create_account(&new).unwrap());
         token
     }
 
@@ -103,11 +127,23 @@ impl TestApp {
     }
 
     pub fn subject_id(&self, claim: &SubjectClaim) -> i64 {
-        self.store.find_subject(&SubjectKey::Identifier(claim.id.clone())).unwrap().unwrap().id
+        off_runtime(|| self.store.find_subject(&SubjectKey::Identifier(claim.id.clone())).unwrap().unwrap().id)
     }
 
     /// Files one record of `item` about `subject` with the given fields, as unit `unit`.
     pub fn file(
+        &self,
+        unit: &str,
+        item: &str,
+        key: &str,
+        subject: Option<SubjectClaim>,
+        date: NaiveDate,
+        fields: &[(&str, &str)],
+    ) {
+        off_runtime(|| self.file_blocking(unit, item, key, subject, date, fields));
+    }
+
+    fn file_blocking(
         &self,
         unit: &str,
         item: &str,

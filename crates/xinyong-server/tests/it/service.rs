@@ -9,6 +9,8 @@ async fn health_metrics_and_openapi_are_served() {
     let app = TestApp::spawn().await;
     let (status, body) = app.get("/healthz", None).await;
     assert_eq!((status.as_u16(), body["status"].as_str()), (200, Some("ok")));
+    let backend = if super::on_postgres() { "postgres" } else { "sqlite" };
+    assert_eq!(body["backend"], backend, "this test binary runs on {backend}");
     let s = seed(&app);
     let dept = app.account("d", Role::Department, Some("sh_housing"), None);
     app.get(&format!("/api/v1/subjects/{}?purpose=supervision", s.company.id.as_str()), Some(&dept)).await;

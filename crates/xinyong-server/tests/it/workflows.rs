@@ -271,7 +271,7 @@ async fn a_corrected_objection_makes_a_new_version_and_a_deleted_one_leaves_ever
         .await;
     assert_eq!(status, 200);
     assert_eq!(w.record(w.general).await["fields"]["penalty_content"], "罚款5千元");
-    let history = w.app.store.record_history(w.general).unwrap();
+    let history = super::off_runtime(|| w.app.store.record_history(w.general).unwrap());
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].fields["penalty_content"], "罚款1万元");
 
@@ -340,7 +340,7 @@ async fn a_revoked_decision_leaves_at_once_and_overdue_cases_surface() {
         effect: RecordEffect::None,
         notices: vec![],
     };
-    let forgotten = w.app.store.open_case(&forgotten).unwrap();
+    let forgotten = super::off_runtime(|| w.app.store.open_case(&forgotten).unwrap());
     let (_, queue) = w.app.get("/api/v1/objections?overdue=true", Some(&w.admin)).await;
     assert_eq!(queue["total"], 1, "{queue}");
     assert_eq!(

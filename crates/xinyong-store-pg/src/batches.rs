@@ -1,0 +1,655 @@
+//! Batches: the ingest hot path. A batch is one transaction on one pooled connection: dropped without
+//! `commit`, it rolls back and nothing of it remains; committed, it is durable (`synchronous_commit`
+//! on) before the caller reports it.
+//!
+//! Rows are written a chunk at a time, set-based, never row by row:
+//! 1. subjects: a per-batch cache, then one lookup of the chunk's unknown identifiers in
+//!    `subject_keys`; new subjects get ids from a block reserved on the sequence and go in by `COPY`;
+//!    renames are one `UPDATE … FROM unnest(…)`; every name seen is kept in `subject_names`;
+//! 2. records: one lookup of the chunk's source keys in `record_keys`; new records go in by `COPY`
+//!    (records and record_keys); changed ones are copied into a temporary table and moved in one
+//!    statement (the old version into `record_versions`, the new one in its place, version + 1);
+//!    identical content is left alone.
+//!
+//! Rows of a chunk are processed in order: a source key repeated within a chunk splits it, so the
+//! second occurrence sees the first (as the embedded store, which writes row by row).
+//!
+//! Batches of one platform are serialised by a transaction-level advisory lock (the embedded store
+//! has one writer too): subject ids and record ids are then reserved without races, and two batches
+//! never race to create the same subject.
+
+use std::collections::{HashMap, HashSet};
+
+use xinyong_domain::ids::Identifier;
+use xinyong_domain::record::UpsertOutcome;
+use xinyong_domain::subject::SubjectClaim;
+use xinyong_store::search::names::{bigrams, name_key, rank_len, start_gram};
+use xinyong_store::vault::Vault;
+use xinyong_store::{
+    BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, Result, RowIssue, StoreError,
+    WriteOutcome,
+};
+
+use crate::copy::CopyRows;
+use crate::fresh_keys::FreshKeys;
+use crate::pool::{Conn, Pooled};
+use crate::subjects::time;
+use crate::{PgStore, db_err};
+
+/// Subjects remembered per batch; cleared when full so memory stays bounded.
+const SUBJECT_CACHE_LIMIT: usize = 200_000;
+
+/// Advisory lock key of ingest ("xyingest" in ASCII).
+const INGEST_LOCK: i64 = 0x78_79_69_6e_67_65_73_74;
+
+/// The `tsvector` text of a name: its start token at position 1, then its bigrams (see
+/// `xinyong_store::search::names`). Lexemes hold only letters, digits and the start marker.
+pub(crate) fn grams_tsvector(name: &str) -> String {
+    let key = name_key(name);
+    let Some(start) = start_gram(&key) else { return String::new() };
+    let mut out = String::with_capacity(key.len() * 12 + 12);
+    out.push('\'');
+    out.push_str(&start);
+    out.push_str("':1");
+    for (i, gram) in bigrams(&key).enumerate() {
+        out.push_str(" '");
+        out.push_str(&gram);
+        out.push_str("':");
+        out.push_str(&(i + 2).to_string());
+    }
+    out
+}
+
+struct PgBatch<'a> {
+    conn: Pooled<'a>,
+    vault: &'a Vault,
+    meta: BatchMeta,
+    now: String,
+    /// Cache key (identifier kind and value) → (subject id, current name).
+    subjects: HashMap<String, (i64, String)>,
+    issue_seq: i64,
+    /// Source keys written so far, when this batch is the item's first load.
+    fresh_keys: FreshKeys,
+    /// COPY buffers of new records and their keys, emptied by each chunk and kept for the next.
+    new_records: CopyRows,
+    new_keys: CopyRows,
+    open: bool,
+}
+
+impl BatchStore for PgStore {
+    fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>> {
+        let mut conn = self.pool.get()?;
+        conn.begin()?;
+        let now = meta.started_at.to_rfc3339();
+        let mut batch = PgBatch {
+            conn,
+            vault: &self.vault,
+            meta,
+            now,
+            subjects: HashMap::new(),
+            issue_seq: 0,
+            fresh_keys: FreshKeys::unknown(),
+            new_records: CopyRows::new(),
+            new_keys: CopyRows::new(),
+            open: true,
+        };
+        batch.conn.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
+        // Under the lock no other batch writes records, so an item without records now gets only
+        // those this batch writes (fresh_keys.rs).
+        let has_records: bool =
+            batch.conn.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE item = $1)", &[&batch.meta.item])?.get(0);
+        if !has_records {
+            batch.fresh_keys = FreshKeys::first_load();
+        }
+        batch.insert_batch_row()?;
+        batch
+            .conn
+            .client
+            .batch_execute(
+                "CREATE TEMP TABLE IF NOT EXISTS batch_updates (
+                    record_id bigint, old_subject_id bigint, subject_id bigint, source_key text,
+                    record_date date, end_date date, severity text, published boolean, public_until date,
+                    fields text, secret bytea, content_hash bytea
+                 ) ON COMMIT DELETE ROWS;
+                 SAVEPOINT rows",
+            )
+            .map_err(db_err)?;
+        Ok(Box::new(batch))
+    }
+
+    fn batch(&self, id: &str) -> Result<Option<BatchReport>> {
+        self.with(|c| {
+            let Some(mut report) = read_batch(c, id)? else { return Ok(None) };
+            for row in c.query(
+                "SELECT kind, row, field, code, message FROM batch_issues WHERE batch_id = $1 ORDER BY seq",
+                &[&id],
+            )? {
+                let kind: String = row.get(0);
+                let issue = RowIssue {
+                    row: row.get::<_, i64>(1) as u64,
+                    field: row.get(2),
+                    code: row.get(3),
+                    message: row.get(4),
+                };
+                if kind == "warning" { report.warnings.push(issue) } else { report.errors.push(issue) }
+            }
+            Ok(Some(report))
+        })
+    }
+
+    fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    fn recent_batches(&self, limit: u32) -> Result<Vec<BatchReport>> {
+        self.with(|c| {
+            let ids: Vec<String> = c
+                .query(
+                    "SELECT id FROM batches WHERE status <> 'open' ORDER BY finished_at DESC, id DESC LIMIT $1",
+                    &[&i64::from(limit)],
+                )?
+                .into_iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(b) = read_batch(c, &id)? {
+                    out.push(b);
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn read_batch(c: &mut Conn, id: &str) -> Result<Option<BatchReport>> {
+    let Some(r) = c.query_opt(
+        "SELECT id, unit, item, item_version, status, format, encoding, file_name, rows, accepted, rejected,
+                created, updated, unchanged, linked, started_at, finished_at
+         FROM batches WHERE id = $1 AND status <> 'open'",
+        &[&id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let n = |i: usize| r.get::<_, i64>(i) as u64;
+    let status: String = r.get(4);
+    Ok(Some(BatchReport {
+        batch: r.get(0),
+        unit: r.get(1),
+        item: r.get(2),
+        item_version: r.get::<_, i32>(3) as u32,
+        status: if status == "rejected" { BatchStatus::Rejected } else { BatchStatus::Committed },
+        format: r.get(5),
+        encoding: r.get(6),
+        file_name: r.get(7),
+        rows: n(8),
+        accepted: n(9),
+        rejected: n(10),
+        created: n(11),
+        updated: n(12),
+        unchanged: n(13),
+        linked: n(14),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        started_at: time(r.get(15))?,
+        finished_at: time(r.get(16))?,
+    }))
+}
+
+/// Reserves `n` consecutive values of a sequence (the ingest lock keeps other batches out); returns
+/// the first.
+fn reserve(c: &mut Conn, sequence_sql: &'static str, n: usize) -> Result<i64> {
+    let n = n as i64;
+    let last: i64 = c.query_one(sequence_sql, &[&n])?.get(0);
+    Ok(last - n + 1)
+}
+
+const RESERVE_SUBJECTS: &str = "SELECT setval('subject_ids', nextval('subject_ids') + $1 - 1)";
+const RESERVE_RECORDS: &str = "SELECT setval('record_ids', nextval('record_ids') + $1 - 1)";
+
+/// A subject first seen in this chunk.
+struct NewSubject<'c> {
+    id: i64,
+    claim: &'c SubjectClaim,
+}
+
+impl PgBatch<'_> {
+    /// The batch row is written first (status `open`, invisible to readers until commit) so that issues
+    /// can refer to it.
+    fn insert_batch_row(&mut self) -> Result<()> {
+        let m = &self.meta;
+        let item_version = m.item_version as i32;
+        let inserted = self.conn.execute(
+            "INSERT INTO batches (id, unit, item, item_version, status, format, encoding, file_name,
+                all_or_nothing, rows, accepted, rejected, created, updated, unchanged, linked, started_at, finished_at)
+             VALUES ($1, $2, $3, $4, 'open', '', '', $5, $6, 0, 0, 0, 0, 0, 0, 0, $7, $7)",
+            &[&m.id, &m.unit, &m.item, &item_version, &m.file_name, &m.all_or_nothing, &self.now],
+        );
+        match inserted {
+            Err(StoreError::Conflict(_)) => Err(StoreError::Conflict(format!("batch {} exists already", m.id))),
+            other => other.map(|_| ()),
+        }
+    }
+
+    fn finish_batch_row(&mut self, r: &BatchReport) -> Result<()> {
+        let n = |x: u64| x as i64;
+        self.conn.execute(
+            "UPDATE batches SET status = $2, format = $3, encoding = $4, rows = $5, accepted = $6, rejected = $7,
+                created = $8, updated = $9, unchanged = $10, linked = $11, finished_at = $12
+             WHERE id = $1",
+            &[
+                &r.batch,
+                &r.status.as_str(),
+                &r.format,
+                &r.encoding,
+                &n(r.rows),
+                &n(r.accepted),
+                &n(r.rejected),
+                &n(r.created),
+                &n(r.updated),
+                &n(r.unchanged),
+                &n(r.linked),
+                &r.finished_at.to_rfc3339(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_issues(&mut self, kind: &str, issues: &[RowIssue]) -> Result<()> {
+        let mut rows = CopyRows::new();
+        for issue in issues {
+            self.issue_seq += 1;
+            rows.text(&self.meta.id)
+                .int(self.issue_seq)
+                .text(kind)
+                .int(issue.row as i64)
+                .opt_text(issue.field.as_deref())
+                .text(&issue.code)
+                .text(&issue.message)
+                .end_row();
+        }
+        rows.send(&mut self.conn, "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN")?;
+        Ok(())
+    }
+
+    /// The subject of each claim, in order: found, renamed or created (see the module doc).
+    fn resolve_subjects(&mut self, claims: &[Option<&SubjectClaim>]) -> Result<Vec<Option<i64>>> {
+        let cache_key = |claim: &SubjectClaim| match &claim.id {
+            Identifier::Uscc(u) => format!("u{}", u.as_str()),
+            Identifier::OrgCode(o) => format!("o{}", o.as_str()),
+            Identifier::ResidentId(r) => format!("r{}", r.as_str()),
+        };
+        // Identifiers not in the cache: look them up in one statement.
+        let mut unknown: HashMap<String, String> = HashMap::new();
+        for claim in claims.iter().flatten() {
+            let ck = cache_key(claim);
+            if !self.subjects.contains_key(&ck) && !unknown.contains_key(&ck) {
+                unknown.insert(ck, crate::subjects::identifier_key(self.vault, &claim.id));
+            }
+        }
+        if !unknown.is_empty() {
+            let keys: Vec<&String> = unknown.values().collect();
+            let mut found: HashMap<String, i64> = HashMap::new();
+            for row in self
+                .conn
+                .query("SELECT key, min(subject_id) FROM subject_keys WHERE key = ANY($1) GROUP BY key", &[&keys])?
+            {
+                found.insert(row.get(0), row.get(1));
+            }
+            let ids: Vec<i64> = found.values().copied().collect();
+            let mut names: HashMap<i64, String> = HashMap::new();
+            if !ids.is_empty() {
+                for row in self.conn.query("SELECT id, name FROM subjects WHERE id = ANY($1)", &[&ids])? {
+                    names.insert(row.get(0), row.get(1));
+                }
+            }
+            for (ck, key) in &unknown {
+                if let Some(id) = found.get(key) {
+                    let name = names.get(id).cloned().unwrap_or_default();
+                    self.subjects.insert(ck.clone(), (*id, name));
+                }
+            }
+        }
+
+        // In row order: the latest name wins and every name is kept.
+        let mut out = Vec::with_capacity(claims.len());
+        let mut created: Vec<NewSubject<'_>> = Vec::new();
+        let mut new_ids: HashSet<i64> = HashSet::new();
+        let mut renamed: HashMap<i64, String> = HashMap::new();
+        let mut names_seen: Vec<(i64, String)> = Vec::new();
+        let missing = claims.iter().flatten().filter(|c| !self.subjects.contains_key(&cache_key(c))).count();
+        let mut next_id = if missing > 0 { reserve(&mut self.conn, RESERVE_SUBJECTS, missing)? } else { 0 };
+        for claim in claims {
+            let Some(claim) = claim else {
+                out.push(None);
+                continue;
+            };
+            let ck = cache_key(claim);
+            let id = match self.subjects.get_mut(&ck) {
+                Some((id, name)) if *name == claim.name => *id,
+                Some((id, name)) => {
+                    name.clone_from(&claim.name);
+                    if !new_ids.contains(id) {
+                        renamed.insert(*id, claim.name.clone());
+                    }
+                    names_seen.push((*id, claim.name.clone()));
+                    *id
+                }
+                None => {
+                    let id = next_id;
+                    next_id += 1;
+                    created.push(NewSubject { id, claim });
+                    new_ids.insert(id);
+                    names_seen.push((id, claim.name.clone()));
+                    self.subjects.insert(ck, (id, claim.name.clone()));
+                    id
+                }
+            };
+            out.push(Some(id));
+        }
+
+        if !created.is_empty() {
+            self.insert_subjects(&created)?;
+        }
+        if !renamed.is_empty() {
+            self.rename_subjects(&renamed)?;
+        }
+        self.add_names(&names_seen, &new_ids)?;
+        if self.subjects.len() >= SUBJECT_CACHE_LIMIT {
+            self.subjects.clear();
+        }
+        Ok(out)
+    }
+
+    fn current_name<'n>(&'n self, claim: &'n SubjectClaim) -> &'n str {
+        let ck = match &claim.id {
+            Identifier::Uscc(u) => format!("u{}", u.as_str()),
+            Identifier::OrgCode(o) => format!("o{}", o.as_str()),
+            Identifier::ResidentId(r) => format!("r{}", r.as_str()),
+        };
+        self.subjects.get(&ck).map_or(claim.name.as_str(), |(_, name)| name.as_str())
+    }
+
+    fn insert_subjects(&mut self, created: &[NewSubject<'_>]) -> Result<()> {
+        let mut subjects = CopyRows::new();
+        let mut keys = CopyRows::new();
+        for s in created {
+            // A subject renamed later in the same chunk is stored under its latest name.
+            let name = self.current_name(s.claim).to_owned();
+            subjects.int(s.id).text(s.claim.kind.as_str()).text(&name);
+            match &s.claim.id {
+                Identifier::Uscc(u) => {
+                    subjects.text(u.as_str()).text(u.org_code()).null().null();
+                    keys.text(&format!("u:{}", u.as_str())).int(s.id).end_row();
+                    keys.text(&format!("o:{}", u.org_code())).int(s.id).end_row();
+                }
+                Identifier::OrgCode(o) => {
+                    subjects.null().text(o.as_str()).null().null();
+                    keys.text(&format!("o:{}", o.as_str())).int(s.id).end_row();
+                }
+                Identifier::ResidentId(r) => {
+                    let hash = self.vault.lookup_hash(r.as_str());
+                    let sealed = self.vault.encrypt(r.as_str().as_bytes())?;
+                    subjects.null().null().bytea(&hash).bytea(&sealed);
+                    keys.text(&format!("r:{}", hex::encode(&hash))).int(s.id).end_row();
+                }
+            }
+            subjects.int(rank_len(&name) as i64).text(&grams_tsvector(&name)).text(&self.now).text(&self.now).end_row();
+        }
+        subjects.send(
+            &mut self.conn,
+            "COPY subjects (id, kind, name, uscc, org_code, rid_hash, rid_enc, rank_len, grams, created_at, updated_at) FROM STDIN",
+        )?;
+        keys.send(&mut self.conn, "COPY subject_keys (key, subject_id) FROM STDIN")?;
+        Ok(())
+    }
+
+    fn rename_subjects(&mut self, renamed: &HashMap<i64, String>) -> Result<()> {
+        let ids: Vec<i64> = renamed.keys().copied().collect();
+        let names: Vec<&str> = ids.iter().map(|id| renamed.get(id).map_or("", String::as_str)).collect();
+        let lens: Vec<i16> = names.iter().map(|n| rank_len(n) as i16).collect();
+        let grams: Vec<String> = names.iter().map(|n| grams_tsvector(n)).collect();
+        self.conn.execute(
+            "UPDATE subjects s SET name = u.name, rank_len = u.rank_len, grams = u.grams::tsvector, updated_at = $5
+             FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::text[]) AS u(id, name, rank_len, grams)
+             WHERE s.id = u.id",
+            &[&ids, &names, &lens, &grams, &self.now],
+        )?;
+        Ok(())
+    }
+
+    /// Keeps every name seen: those of new subjects by COPY, the others unless already known.
+    fn add_names(&mut self, names: &[(i64, String)], new_ids: &HashSet<i64>) -> Result<()> {
+        let mut fresh = CopyRows::new();
+        let mut seen_fresh: HashSet<(i64, &str)> = HashSet::new();
+        let (mut ids, mut others): (Vec<i64>, Vec<&str>) = (Vec::new(), Vec::new());
+        for (id, name) in names {
+            if new_ids.contains(id) {
+                if seen_fresh.insert((*id, name.as_str())) {
+                    fresh.int(*id).text(name).text(&self.now).end_row();
+                }
+            } else {
+                ids.push(*id);
+                others.push(name);
+            }
+        }
+        fresh.send(&mut self.conn, "COPY subject_names (subject_id, name, first_seen) FROM STDIN")?;
+        if !ids.is_empty() {
+            self.conn.execute(
+                "INSERT INTO subject_names (subject_id, name, first_seen)
+                 SELECT id, name, $3 FROM unnest($1::bigint[], $2::text[]) AS u(id, name)
+                 ON CONFLICT DO NOTHING",
+                &[&ids, &others, &self.now],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes rows whose source keys are distinct.
+    fn write_distinct(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>> {
+        let claims: Vec<Option<&SubjectClaim>> = records.iter().map(|r| r.head.subject.as_ref()).collect();
+        let subjects = self.resolve_subjects(&claims)?;
+
+        let keys: Vec<&str> = records.iter().map(|r| r.head.source_key.as_str()).collect();
+        let lookup = self.fresh_keys.keys_to_look_up(&keys);
+        let mut existing: HashMap<String, (i64, i64, Vec<u8>)> = HashMap::new();
+        if !lookup.is_empty() {
+            for row in self.conn.query(
+                "SELECT source_key, record_id, subject_id, content_hash FROM record_keys WHERE item = $1 AND source_key = ANY($2)",
+                &[&self.meta.item, &lookup],
+            )? {
+                existing.insert(row.get(0), (row.get(1), row.get(2), row.get(3)));
+            }
+        }
+
+        let mut out = Vec::with_capacity(records.len());
+        let created = records.iter().filter(|r| !existing.contains_key(&r.head.source_key)).count();
+        let mut next_id = if created > 0 { reserve(&mut self.conn, RESERVE_RECORDS, created)? } else { 0 };
+        // The buffers of the previous chunk, with their capacity: no fresh pages for every chunk.
+        let (mut new_records, mut new_keys) =
+            (std::mem::take(&mut self.new_records), std::mem::take(&mut self.new_keys));
+        let mut updates = CopyRows::new();
+        let m = &self.meta;
+        for (record, subject) in records.iter().zip(&subjects) {
+            let d = &record.head;
+            let subject_id = subject.unwrap_or(0);
+            let outcome = match existing.get(&d.source_key) {
+                None => {
+                    let id = next_id;
+                    next_id += 1;
+                    new_records
+                        .int(subject_id)
+                        .int(id)
+                        .text(&m.item)
+                        .text(&d.source_key)
+                        .text(&m.unit)
+                        .int(i64::from(m.item_version))
+                        .int(1)
+                        .text("active")
+                        .date(d.date)
+                        .opt_date(d.end_date)
+                        .text(d.severity.as_str())
+                        .bool(d.published)
+                        .opt_date(d.public_until)
+                        .text(&record.fields_json)
+                        .opt_bytea(record.secret.as_deref())
+                        .bytea(&record.content_hash)
+                        .text(&m.id)
+                        .text(&self.now)
+                        .text(&self.now)
+                        .end_row();
+                    new_keys
+                        .text(&m.item)
+                        .text(&d.source_key)
+                        .int(subject_id)
+                        .int(id)
+                        .bytea(&record.content_hash)
+                        .end_row();
+                    UpsertOutcome::Created
+                }
+                Some((_, _, hash)) if *hash == record.content_hash => UpsertOutcome::Unchanged,
+                Some((id, old_subject, _)) => {
+                    updates
+                        .int(*id)
+                        .int(*old_subject)
+                        .int(subject_id)
+                        .text(&d.source_key)
+                        .date(d.date)
+                        .opt_date(d.end_date)
+                        .text(d.severity.as_str())
+                        .bool(d.published)
+                        .opt_date(d.public_until)
+                        .text(&record.fields_json)
+                        .opt_bytea(record.secret.as_deref())
+                        .bytea(&record.content_hash)
+                        .end_row();
+                    UpsertOutcome::Updated
+                }
+            };
+            out.push(WriteOutcome { outcome, linked: subject.is_some() });
+        }
+        new_records.send(
+            &mut self.conn,
+            "COPY records (subject_id, id, item, source_key, unit, item_version, version, status, record_date,
+                end_date, severity, published, public_until, fields, secret, content_hash, batch_id, created_at,
+                updated_at) FROM STDIN",
+        )?;
+        new_keys.send(
+            &mut self.conn,
+            "COPY record_keys (item, source_key, subject_id, record_id, content_hash) FROM STDIN",
+        )?;
+        if !updates.is_empty() {
+            self.apply_updates(&mut updates)?;
+        }
+        self.fresh_keys.remember(keys);
+        (self.new_records, self.new_keys) = (new_records, new_keys);
+        Ok(out)
+    }
+
+    /// Moves the current versions of changed records into history and writes the new ones in their
+    /// place, keeping id, status and creation time; the version goes up by one. Delete and insert
+    /// rather than update, because the subject (the distribution column) may change with the content.
+    fn apply_updates(&mut self, updates: &mut CopyRows) -> Result<()> {
+        self.conn.client.batch_execute("TRUNCATE batch_updates").map_err(db_err)?;
+        updates.send(
+            &mut self.conn,
+            "COPY batch_updates (record_id, old_subject_id, subject_id, source_key, record_date, end_date, severity,
+                published, public_until, fields, secret, content_hash) FROM STDIN",
+        )?;
+        let m = &self.meta;
+        let item_version = m.item_version as i32;
+        // Statements on the temporary table are not cached: it is made again in each session.
+        self.conn
+            .client
+            .execute(
+                "WITH old AS (
+                    DELETE FROM records r USING batch_updates u
+                    WHERE r.subject_id = u.old_subject_id AND r.id = u.record_id
+                    RETURNING r.*
+                 ), history AS (
+                    INSERT INTO record_versions (subject_id, record_id, version, fields, secret, content_hash, batch_id, superseded_at)
+                    SELECT subject_id, id, version, fields, secret, content_hash, batch_id, $1 FROM old
+                 )
+                 INSERT INTO records (subject_id, id, item, source_key, unit, item_version, version, status,
+                    record_date, end_date, severity, published, public_until, fields, secret, content_hash,
+                    batch_id, created_at, updated_at)
+                 SELECT u.subject_id, o.id, o.item, o.source_key, $2, $3, o.version + 1, o.status,
+                    u.record_date, u.end_date, u.severity, u.published, u.public_until, u.fields, u.secret,
+                    u.content_hash, $4, o.created_at, $1
+                 FROM batch_updates u JOIN old o ON o.id = u.record_id",
+                &[&self.now, &m.unit, &item_version, &m.id],
+            )
+            .map_err(db_err)?;
+        self.conn
+            .client
+            .execute(
+                "UPDATE record_keys k SET subject_id = u.subject_id, content_hash = u.content_hash
+                 FROM batch_updates u WHERE k.item = $1 AND k.source_key = u.source_key",
+                &[&m.item],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+impl BatchWriter for PgBatch<'_> {
+    fn write(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>> {
+        let mut out = Vec::with_capacity(records.len());
+        let mut start = 0;
+        let mut keys: HashSet<&str> = HashSet::new();
+        for (i, r) in records.iter().enumerate() {
+            if !keys.insert(r.head.source_key.as_str()) {
+                out.extend(self.write_distinct(&records[start..i])?);
+                start = i;
+                keys.clear();
+                keys.insert(r.head.source_key.as_str());
+            }
+        }
+        if start < records.len() {
+            out.extend(self.write_distinct(&records[start..])?);
+        }
+        Ok(out)
+    }
+
+    fn record_issues(&mut self, errors: &[RowIssue], warnings: &[RowIssue]) -> Result<()> {
+        self.insert_issues("error", errors)?;
+        self.insert_issues("warning", warnings)
+    }
+
+    fn discard_rows(&mut self) -> Result<()> {
+        self.conn.client.batch_execute("ROLLBACK TO SAVEPOINT rows").map_err(db_err)?;
+        self.subjects.clear();
+        self.fresh_keys.forget_written();
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>, report: &BatchReport) -> Result<()> {
+        self.finish_batch_row(report)?;
+        self.conn.client.batch_execute("RELEASE SAVEPOINT rows").map_err(db_err)?;
+        self.conn.commit()?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for PgBatch<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // A failed rollback leaves the connection marked as in a transaction: the pool drops it,
+            // and the server rolls the transaction back when the connection closes.
+            self.conn.rollback();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_becomes_a_start_token_and_positioned_bigrams() {
+        assert_eq!(grams_tsvector("上海示例"), "'\u{FDD0}上海':1 '上海':2 '海示':3 '示例':4");
+        assert_eq!(grams_tsvector("示"), "");
+    }
+}

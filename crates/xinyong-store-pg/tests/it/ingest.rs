@@ -1,0 +1,56 @@
+//! The ingest path's first-load shortcut (src/fresh_keys.rs): while an item has no records, keys
+//! are looked up only if the batch wrote them before, across `write` calls too.
+
+use xinyong_domain::record::UpsertOutcome;
+use xinyong_store::conformance::{company, draft, install_default, prepare};
+use xinyong_store::{BatchMeta, BatchReport, BatchStatus, BatchStore};
+
+use super::fresh_store;
+
+#[test]
+fn a_first_load_sees_a_key_it_wrote_in_an_earlier_write() {
+    let (store, _guard) = fresh_store();
+    install_default(&store).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-05-06T10:00:00+08:00").unwrap();
+    let meta = BatchMeta {
+        id: "b-1".into(),
+        unit: "sh_amr".into(),
+        item: "admin_penalty".into(),
+        item_version: 1,
+        file_name: None,
+        all_or_nothing: false,
+        started_at: at,
+    };
+    let mut w = store.begin_batch(meta).unwrap();
+    let first = w.write(&prepare(&store, &[draft(1, "k-1", Some(company(1)), "a")]).unwrap()).unwrap();
+    let second = w
+        .write(
+            &prepare(&store, &[draft(2, "k-2", Some(company(1)), "b"), draft(3, "k-1", Some(company(1)), "c")])
+                .unwrap(),
+        )
+        .unwrap();
+    let outcomes: Vec<UpsertOutcome> = first.iter().chain(&second).map(|o| o.outcome).collect();
+    assert_eq!(outcomes, [UpsertOutcome::Created, UpsertOutcome::Created, UpsertOutcome::Updated]);
+    w.commit(&BatchReport {
+        batch: "b-1".into(),
+        unit: "sh_amr".into(),
+        item: "admin_penalty".into(),
+        item_version: 1,
+        status: BatchStatus::Committed,
+        format: "csv".into(),
+        encoding: "utf-8".into(),
+        file_name: None,
+        rows: 3,
+        accepted: 3,
+        rejected: 0,
+        created: 2,
+        updated: 1,
+        unchanged: 0,
+        linked: 3,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        started_at: at,
+        finished_at: at,
+    })
+    .unwrap();
+}

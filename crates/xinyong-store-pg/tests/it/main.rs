@@ -1,0 +1,34 @@
+//! The PostgreSQL store against the shared conformance suite, on a real server (never a mock): each
+//! test gets a database of its own. Without a reachable server these tests fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use tempfile::TempDir;
+use xinyong_store::Store;
+use xinyong_store_pg::PgStore;
+use xinyong_store_pg::scratch::ScratchDatabase;
+
+/// A fresh store, its key folder and its database; the database is dropped last.
+pub struct Fresh {
+    _dir: TempDir,
+    pub db: ScratchDatabase,
+}
+
+pub fn fresh_store() -> (PgStore, Fresh) {
+    let db = ScratchDatabase::create().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let store = PgStore::create(db.url(), &dir.path().join("data"), false).unwrap();
+    (store, Fresh { _dir: dir, db })
+}
+
+fn fresh() -> (Box<dyn Store>, Fresh) {
+    let (store, guard) = fresh_store();
+    (Box::new(store), guard)
+}
+
+mod conformance {
+    use super::fresh;
+    xinyong_store::run_conformance!(fresh);
+}
+
+mod ingest;
+mod workflow;
