@@ -32,9 +32,10 @@ pub struct CheckRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct FeedbackRequest {
-    /// `applied`, `partly_applied` or `not_applied`.
+    /// `applied`, `partly_applied` or `not_applied` (`not_applicable` is read as `not_applied`).
     pub outcome: String,
-    /// Ids of the measures applied (a subset of the check's measures).
+    /// Ids of the measures applied (a subset of the check's measures); with `applied` and none named,
+    /// every measure of the check was applied.
     #[serde(default)]
     pub applied: Vec<String>,
     #[serde(default)]
@@ -170,8 +171,11 @@ pub async fn feedback(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    Json(req): Json<FeedbackRequest>,
+    Json(mut req): Json<FeedbackRequest>,
 ) -> ApiResult<Json<CheckView>> {
+    if req.outcome == "not_applicable" {
+        req.outcome = "not_applied".to_owned();
+    }
     if !matches!(req.outcome.as_str(), "applied" | "partly_applied" | "not_applied") {
         return Err(ApiError::bad_request("bad_outcome", "outcome is applied, partly_applied or not_applied"));
     }
@@ -197,16 +201,16 @@ pub async fn feedback(
                     format!("{bad} was not among this check's measures"),
                 ));
             }
-            if req.outcome != "not_applied" && req.applied.is_empty() && !offered.is_empty() {
-                return Err(ApiError::bad_request("missing_measures", "name the measures applied"));
+            let mut applied = req.applied;
+            match req.outcome.as_str() {
+                "applied" if applied.is_empty() => applied = offered.iter().map(|m| (*m).to_owned()).collect(),
+                "partly_applied" if applied.is_empty() => {
+                    return Err(ApiError::bad_request("missing_measures", "name the measures applied"));
+                }
+                "not_applied" => applied.clear(),
+                _ => {}
             }
-            let fb = Feedback {
-                outcome: req.outcome,
-                applied: req.applied,
-                note: req.note,
-                account: who.account.id,
-                at: now,
-            };
+            let fb = Feedback { outcome: req.outcome, applied, note: req.note, account: who.account.id, at: now };
             Ok(store.give_feedback(id, &fb)?)
         })
         .await?;

@@ -111,6 +111,7 @@ async fn a_check_returns_the_union_of_measures_for_its_unit_and_scenario_and_fee
     assert_eq!(fb(json!({"outcome": "applied", "applied": [got[0]]}), &other).await.unwrap().status(), 403);
     assert_eq!(fb(json!({"outcome": "applied", "applied": ["m-nope"]}), &dept).await.unwrap().status(), 400);
     assert_eq!(fb(json!({"outcome": "not_applied"}), &dept).await.unwrap().status(), 400, "reasons owed");
+    assert_eq!(fb(json!({"outcome": "partly_applied"}), &dept).await.unwrap().status(), 400, "which ones?");
     let resp = fb(json!({"outcome": "applied", "applied": [got[0]], "note": "已限制参与"}), &dept).await.unwrap();
     assert_eq!(resp.status(), 200);
     let closed: serde_json::Value = resp.json().await.unwrap();
@@ -123,6 +124,41 @@ async fn a_check_returns_the_union_of_measures_for_its_unit_and_scenario_and_fee
     let row = stats["loop"].as_array().unwrap().iter().find(|r| r["unit"] == unit.as_str()).unwrap().clone();
     assert_eq!((row["checks"].as_u64(), row["hits"].as_u64(), row["feedback"].as_u64()), (Some(1), Some(1), Some(1)));
     assert_eq!(row["feedback_rate"], 1.0);
+
+    // Feedback without a list applies every measure; "not applicable" reads as not applied.
+    let again = || {
+        app.client
+            .post(format!("{}/api/v1/checks", app.base))
+            .bearer_auth(&dept)
+            .json(&json!({"subject": uscc, "scenario": scenario}))
+            .send()
+    };
+    let second: serde_json::Value = again().await.unwrap().json().await.unwrap();
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/checks/{}/feedback", app.base, second["id"]))
+        .bearer_auth(&dept)
+        .json(&json!({"outcome": "applied"}))
+        .send()
+        .await
+        .unwrap();
+    let closed: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(closed["feedback"]["applied"], json!(got), "{closed}");
+    let third: serde_json::Value = again().await.unwrap().json().await.unwrap();
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/checks/{}/feedback", app.base, third["id"]))
+        .bearer_auth(&dept)
+        .json(&json!({"outcome": "not_applicable", "note": "业务未办理"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let closed: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        (closed["feedback"]["outcome"].as_str(), closed["feedback"]["applied"].as_array().map(Vec::len)),
+        (Some("not_applied"), Some(0))
+    );
 
     // The check shows in the subject's query log like a query.
     let (_, log) = app.get(&format!("/api/v1/subjects/{uscc}/queries"), Some(&admin)).await;
