@@ -95,7 +95,9 @@ pub trait OutboxStore {
     fn subscriptions(&self, unit: Option<&str>) -> Result<Vec<Subscription>>;
 
     /// Queues every list change not yet fanned out (see the module documentation); `lists` are the
-    /// catalog's list items. Returns how many deliveries were queued.
+    /// catalog's list items. Returns how many deliveries were queued. A change goes to the subscriptions
+    /// that exist when it is fanned out; while no unit subscribes at all, changes wait, so the first
+    /// subscriber receives them (a later one starts from the lists' current state, `GET /lists/{list}`).
     fn pump_list_changes(&self, lists: &[String], now: Timestamp) -> Result<u64>;
 
     /// Pending deliveries due at `now`, oldest first, with their subscription's secret.
