@@ -237,10 +237,26 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<i
     security(("bearer" = [])), tag = "stats")]
 pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(&[Role::Admin, Role::Department, Role::Supplier])?;
-    let (rows, catalog, subscriptions, delivered) = state
-        .blocking(|store| {
+    let today = state.clock.today();
+    let (rows, catalog, subscriptions, delivered, in_force) = state
+        .blocking(move |store| {
             let delivered = store.deliveries(None, Some(xinyong_store::outbox::DeliveryStatus::Delivered), 100_000)?;
-            Ok((store.loop_stats()?, store.load_catalog()?, store.subscriptions(None)?, delivered))
+            let catalog = store.load_catalog()?;
+            // Entries in force per list: the list publication's own count.
+            let mut in_force = std::collections::BTreeMap::new();
+            for list in catalog.lists() {
+                let q = xinyong_store::search::PublishedQuery {
+                    items: vec![list.code.clone()],
+                    today,
+                    unit: None,
+                    from: None,
+                    to: None,
+                    page: 1,
+                    per_page: 1,
+                };
+                in_force.insert(list.code.clone(), store.published_records(&q)?.1);
+            }
+            Ok((store.loop_stats()?, catalog, store.subscriptions(None)?, delivered, in_force))
         })
         .await?;
     // 联合奖惩名单接收情况: which units receive which lists, and how many changes reached them.
@@ -251,8 +267,13 @@ pub async fn stats(State(state): State<AppState>, caller: Caller) -> ApiResult<J
             json!({ "unit": s.unit, "lists": s.lists, "deliveries_delivered": reached })
         })
         .collect();
-    let lists: Vec<Value> =
-        catalog.lists().map(|i| json!({ "list": i.code, "name": i.name, "kind": i.list_kind })).collect();
+    let lists: Vec<Value> = catalog
+        .lists()
+        .map(|i| {
+            let entries = in_force.get(&i.code).copied().unwrap_or(0);
+            json!({ "list": i.code, "name": i.name, "kind": i.list_kind, "entries_in_force": entries })
+        })
+        .collect();
     let rows: Vec<Value> = rows
         .into_iter()
         .map(|r| {

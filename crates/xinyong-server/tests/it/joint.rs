@@ -124,6 +124,8 @@ async fn a_check_returns_the_union_of_measures_for_its_unit_and_scenario_and_fee
     let row = stats["loop"].as_array().unwrap().iter().find(|r| r["unit"] == unit.as_str()).unwrap().clone();
     assert_eq!((row["checks"].as_u64(), row["hits"].as_u64(), row["feedback"].as_u64()), (Some(1), Some(1), Some(1)));
     assert_eq!(row["feedback_rate"], 1.0);
+    let listed = stats["lists"].as_array().unwrap().iter().find(|l| l["list"] == list_a.as_str()).unwrap().clone();
+    assert_eq!(listed["entries_in_force"], 1, "{stats}");
 
     // Feedback without a list applies every measure; "not applicable" reads as not applied.
     let again = || {
