@@ -52,10 +52,6 @@ pub fn on_postgres() -> bool {
     env!("CARGO_CRATE_NAME") == "it_pg"
 }
 
-pub fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
-}
-
 impl TestApp {
     pub async fn spawn() -> TestApp {
         TestApp::spawn_with(Settings::default()).await
