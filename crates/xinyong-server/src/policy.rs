@@ -2,6 +2,8 @@
 //! (shipped years plus those an admin loaded into the store), the step lengths of DOMAIN.md §5 and the
 //! measures library of joint rewards and punishments.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,9 +19,15 @@ use crate::error::{ApiError, ApiResult};
 /// Decisions are published within this many working days (国办发〔2015〕51号).
 pub const PUBLISH_WITHIN_WORKING_DAYS: u32 = 7;
 
+/// How long the calendar read from the store is reused (a year loaded with `calendar load` counts in
+/// every server within this time).
+const CALENDAR_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Policy {
     pub regimes: Regimes,
+    /// The shipped calendar; [`Policy::calendar`] adds the years loaded into the store.
     pub calendar: Calendar,
+    loaded: std::sync::Mutex<Option<(std::time::Instant, Arc<Calendar>)>>,
     pub deadlines: Deadlines,
     /// Memoranda and measures of joint rewards and punishments.
     pub measures: Library,
@@ -43,17 +51,29 @@ impl Policy {
         Ok(Policy {
             regimes: Regimes::default_regimes()?,
             calendar: Calendar::default_calendar()?,
+            loaded: std::sync::Mutex::new(None),
             deadlines: Deadlines::default(),
             measures: Library::default_library()?,
         })
     }
 
-    /// The shipped calendar with the years an admin loaded (`xinyong calendar load`) over it.
-    pub fn calendar(&self, store: &dyn Store) -> ApiResult<Calendar> {
+    /// The shipped calendar with the years an admin loaded (`xinyong calendar load`) over it, read from
+    /// the store at most once per [`CALENDAR_TTL`] (profiles ask for it on every request).
+    pub fn calendar(&self, store: &dyn Store) -> ApiResult<Arc<Calendar>> {
+        if let Ok(cached) = self.loaded.lock()
+            && let Some((at, calendar)) = cached.as_ref()
+            && at.elapsed() < CALENDAR_TTL
+        {
+            return Ok(Arc::clone(calendar));
+        }
         let mut calendar = self.calendar.clone();
         for json in store.calendar_years()? {
             let plan: YearPlan = serde_json::from_str(&json).map_err(ApiError::internal)?;
             calendar.load_year(plan).map_err(ApiError::internal)?;
+        }
+        let calendar = Arc::new(calendar);
+        if let Ok(mut cached) = self.loaded.lock() {
+            *cached = Some((std::time::Instant::now(), Arc::clone(&calendar)));
         }
         Ok(calendar)
     }

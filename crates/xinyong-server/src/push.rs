@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use xinyong_domain::catalog::ListKind;
 use xinyong_store::outbox::{Attempt, Delivery};
 
 use crate::state::AppState;
@@ -59,8 +58,7 @@ async fn round(state: &AppState, client: &reqwest::Client) -> anyhow::Result<()>
     let due = state
         .blocking(move |store| {
             let catalog = store.load_catalog()?;
-            let lists: Vec<String> =
-                catalog.items().iter().filter(|i| i.list_kind != ListKind::None).map(|i| i.code.clone()).collect();
+            let lists: Vec<String> = catalog.lists().map(|i| i.code.clone()).collect();
             let queued = store.pump_list_changes(&lists, now)?;
             if queued > 0 {
                 tracing::info!(queued, "list changes queued for push");

@@ -15,9 +15,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
-use xinyong_domain::access::Role;
-use xinyong_domain::calendar::Calendar;
-use xinyong_domain::catalog::{Catalog, CatalogItem};
+use xinyong_domain::access::{Role, View};
+use xinyong_domain::calendar::{Calendar, Deadline};
+use xinyong_domain::catalog::Catalog;
 use xinyong_domain::record::{RecordDraft, RecordHead, RecordStatus};
 use xinyong_domain::value::{self, Cell};
 use xinyong_domain::workflow::{
@@ -27,12 +27,13 @@ use xinyong_domain::workflow::{
 use xinyong_store::workflow::{
     Case, CaseFilter, CaseKind, CaseStep, InboxItem, NewCase, NewEvent, Notice, Recipient, RecordEffect,
 };
-use xinyong_store::{PreparedRecord, Record, Store};
+use xinyong_store::{PreparedRecord, Record, Store, Timestamp};
 
 use crate::audit::Access;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{Policy, is_dishonesty};
+use crate::present::Presenter;
 use crate::state::AppState;
 
 /// A case as the API shows it: the workflow object of CONTRACT.md §4, with the kind's own data
@@ -193,6 +194,33 @@ fn event(caller: &Caller, action: &str, note: Option<String>, late: bool) -> New
     }
 }
 
+/// A case of `kind` on `record`, opened now, open, with no deadline, data, effect or notices yet: callers
+/// set what differs with struct update syntax.
+fn case_on(
+    kind: CaseKind,
+    record: &Record,
+    status: &str,
+    deadline: Option<Deadline>,
+    at: Timestamp,
+    event: NewEvent,
+) -> NewCase {
+    NewCase {
+        kind,
+        record_id: record.id,
+        subject_id: record.subject_id,
+        unit: record.unit.clone(),
+        status: status.to_owned(),
+        deadline: deadline.map(|d| d.date),
+        deadline_provisional: deadline.is_some_and(|d| d.provisional),
+        open: true,
+        data: Value::Null,
+        at,
+        event,
+        effect: RecordEffect::None,
+        notices: Vec::new(),
+    }
+}
+
 fn notice(to: Recipient, title: impl Into<String>, body: impl Into<String>) -> Notice {
     Notice { to, title: title.into(), body: body.into() }
 }
@@ -263,20 +291,11 @@ pub async fn file_objection(
             let label = record_label(&record, &catalog);
             let mut notices = vec![notice(Recipient::Centre, "收到异议申请", format!("{label}：{}", req.reason))];
             notices.extend(to_subject(&record, "异议已提交", format!("{label} 已标注为异议信息，正在处理。")));
+            let filed = event(&who, "file", Some(req.reason.clone()), false);
             let new = NewCase {
-                kind: CaseKind::Objection,
-                record_id: record.id,
-                subject_id: record.subject_id,
-                unit: record.unit.clone(),
-                status: step.status.as_str().to_owned(),
-                deadline: step.deadline.map(|d| d.date),
-                deadline_provisional: step.deadline.is_some_and(|d| d.provisional),
-                open: true,
                 data: json!({ "reason": req.reason, "evidence": req.evidence }),
-                at: now,
-                event: event(&who, "file", Some(req.reason.clone()), false),
-                effect: RecordEffect::None,
                 notices,
+                ..case_on(CaseKind::Objection, &record, step.status.as_str(), step.deadline, now, filed)
             };
             Ok(store.open_case(&new)?)
         })
@@ -465,18 +484,17 @@ fn corrected(
 
 fn repair_facts(
     policy: &Policy,
-    item: Option<&CatalogItem>,
+    catalog: &Catalog,
     record: &Record,
     req: &NewRepair,
     open_repair: bool,
     today: NaiveDate,
     calendar: &Calendar,
 ) -> RepairFacts {
+    let item = catalog.item(&record.item);
     let window = item.and_then(|i| policy.window(i, record, calendar));
-    let status = match (record.status, record.public_until) {
-        (RecordStatus::Active, Some(until)) if until <= today => RecordStatus::Expired,
-        (s, _) => s,
-    };
+    // The status every output shows right now (past its window or the five-year limit: expired).
+    let status = Presenter { catalog, view: View::Masked, today }.status(record);
     RepairFacts {
         dishonesty: item.is_some_and(|i| is_dishonesty(i, record.severity)),
         status,
@@ -510,7 +528,7 @@ pub async fn apply_repair(
             let calendar = policy.calendar(store)?;
             let open = CaseFilter { kind: Some(CaseKind::Repair), open: Some(true), record_id: Some(record.id), limit: 1, ..CaseFilter::default() };
             let open_repair = store.cases(&open)?.1 > 0;
-            let facts = repair_facts(&policy, catalog.item(&record.item), &record, &req, open_repair, today, &calendar);
+            let facts = repair_facts(&policy, &catalog, &record, &req, open_repair, today, &calendar);
             let reasons = workflow::repair_reasons(&facts, today);
             if !reasons.is_empty() {
                 return Ok(Err((record.subject_id, reasons)));
@@ -523,20 +541,11 @@ pub async fn apply_repair(
                 notice(Recipient::Centre, "信用修复申请", label.clone()),
             ];
             notices.extend(to_subject(&record, "信用修复申请已受理", label));
+            let applied = event(&who, "apply", req.note.clone(), false);
             let new = NewCase {
-                kind: CaseKind::Repair,
-                record_id: record.id,
-                subject_id: record.subject_id,
-                unit: record.unit.clone(),
-                status: step.status.as_str().to_owned(),
-                deadline: step.deadline.map(|d| d.date),
-                deadline_provisional: step.deadline.is_some_and(|d| d.provisional),
-                open: true,
                 data: json!({ "eligible": true, "evidence": req.evidence, "commitment": req.commitment, "min_end": facts.min_end }),
-                at: now,
-                event: event(&who, "apply", req.note.clone(), false),
-                effect: RecordEffect::None,
                 notices,
+                ..case_on(CaseKind::Repair, &record, step.status.as_str(), step.deadline, now, applied)
             };
             Ok(Ok(store.open_case(&new)?))
         })
@@ -670,20 +679,13 @@ pub async fn revoke_record(
             let label = record_label(&record, &catalog);
             let mut notices = to_subject(&record, "信息已撤销", format!("{label} 所依据的决定已被撤销，该信息已停止提供。"));
             notices.push(notice(Recipient::Centre, "决定撤销", format!("{label}：{}", req.note)));
+            let revoked = event(&who, "revoke", Some(req.note.clone()), today > due.date);
             let new = NewCase {
-                kind: CaseKind::Revocation,
-                record_id: record.id,
-                subject_id: record.subject_id,
-                unit: record.unit.clone(),
-                status: "done".to_owned(),
-                deadline: Some(due.date),
-                deadline_provisional: due.provisional,
                 open: false,
                 data: json!({ "basis": basis, "notified_on": notified_on, "done_on": today, "within_deadline": today <= due.date }),
-                at: now,
-                event: event(&who, "revoke", Some(req.note.clone()), today > due.date),
                 effect: RecordEffect::Status(RecordStatus::Revoked),
                 notices,
+                ..case_on(CaseKind::Revocation, &record, "done", Some(due), now, revoked)
             };
             Ok(store.open_case(&new)?)
         })
