@@ -29,6 +29,7 @@ pub mod pool;
 mod publication;
 pub mod scratch;
 mod search;
+mod sessions;
 mod stats;
 mod subjects;
 mod workflow;

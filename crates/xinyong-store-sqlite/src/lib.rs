@@ -22,6 +22,7 @@ mod migrate;
 mod outbox;
 mod publication;
 mod search;
+mod sessions;
 mod stats;
 mod subjects;
 mod workflow;

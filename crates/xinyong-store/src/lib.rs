@@ -16,6 +16,7 @@ pub mod joint;
 pub mod keyring;
 pub mod outbox;
 pub mod search;
+pub mod session;
 pub mod types;
 pub mod vault;
 pub mod workflow;
@@ -106,6 +107,7 @@ pub trait Store:
     + workflow::WorkflowStore
     + joint::JointStore
     + outbox::OutboxStore
+    + session::SessionStore
     + Send
     + Sync
 {
