@@ -27,6 +27,7 @@ mod migrate;
 mod outbox;
 pub mod pool;
 mod publication;
+mod reports;
 pub mod scratch;
 mod search;
 mod sessions;

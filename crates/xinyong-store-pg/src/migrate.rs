@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_joint.sql")),
     (5, include_str!("../migrations/0005_outbox.sql")),
     (6, include_str!("../migrations/0006_sessions.sql")),
+    (7, include_str!("../migrations/0007_reports.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

@@ -21,6 +21,7 @@ mod joint;
 mod migrate;
 mod outbox;
 mod publication;
+mod reports;
 mod search;
 mod sessions;
 mod stats;

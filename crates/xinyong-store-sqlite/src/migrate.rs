@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_joint.sql")),
     (6, include_str!("../migrations/0006_outbox.sql")),
     (7, include_str!("../migrations/0007_sessions.sql")),
+    (8, include_str!("../migrations/0008_reports.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -374,7 +374,8 @@ macro_rules! run_conformance {
             checks_take_feedback_once_and_count_in_the_loop,
             identifiers_resolve_in_bulk_in_input_order,
             list_changes_are_queued_once_and_attempts_recorded,
-            passwords_lockout_and_sessions_round_trip
+            passwords_lockout_and_sessions_round_trip,
+            reports_are_kept_found_by_number_and_free_ones_limited
         );
     };
     (@each $fresh:expr; $($name:ident),+) => {
@@ -852,5 +853,51 @@ pub fn passwords_lockout_and_sessions_round_trip(store: &dyn Store) -> Check {
     ensure!(set.password_hash.as_deref() == Some("$argon2id$v=19$fake") && set.failed_logins == 0, "{set:?}");
     ensure!(store.session(&token_hash("s4")).map_err(err)?.is_none(), "a new password ends every session");
     ensure!(store.set_password(9999, "x", at(7)).is_err(), "unknown account");
+    Ok(())
+}
+
+pub fn reports_are_kept_found_by_number_and_free_ones_limited(store: &dyn Store) -> Check {
+    use crate::reports::{FreeQuota, NewReport, Saved};
+    install_default(store)?;
+    let someone = person(7, "李四");
+    load(store, "b1", 2, &[draft(2, "沪罚〔2026〕71号", Some(someone.clone()), "警告")])?;
+    let subject = store.find_subject(&SubjectKey::Identifier(someone.id.clone())).map_err(err)?.ok_or("subject")?;
+    let new = |number: &str, day: u32, free: bool| NewReport {
+        number: number.to_owned(),
+        subject_id: subject.id,
+        kind: "standard".to_owned(),
+        issued_at: at(day),
+        account_id: Some(3),
+        issued_to: "李四（本人查询）".to_owned(),
+        purpose: "self".to_owned(),
+        free,
+        body: format!("{{\"number\":\"{number}\",\"name\":\"李四\"}}"),
+    };
+    let quota = Some(FreeQuota { limit: 2, since: at(3) });
+    // One free report before the quota's period does not count.
+    let Saved::Stored(old) = store.save_report(&new("R0", 2, true), quota).map_err(err)? else {
+        return Err("the first report is stored".into());
+    };
+    ensure!(old.number == "R0" && old.free && old.issued_at == at(2), "{old:?}");
+    for (n, day) in [("R1", 3), ("R2", 4)] {
+        ensure!(matches!(store.save_report(&new(n, day, true), quota).map_err(err)?, Saved::Stored(_)), "{n} stored");
+    }
+    ensure!(store.free_reports_since(subject.id, at(3)).map_err(err)? == 2, "two free reports in the period");
+    ensure!(
+        store.save_report(&new("R3", 5, true), quota).map_err(err)? == Saved::QuotaUsed { used: 2 },
+        "a third free report in the period is refused"
+    );
+    ensure!(store.report_by_number("R3").map_err(err)?.is_none(), "a refused report is not stored");
+    let Saved::Stored(paid) = store.save_report(&new("R4", 5, false), None).map_err(err)? else {
+        return Err("an admin's report is stored".into());
+    };
+    ensure!(store.free_reports_since(subject.id, at(3)).map_err(err)? == 2, "not counted as free");
+    ensure!(store.save_report(&new("R4", 6, false), None).is_err(), "a number is issued once");
+
+    let found = store.report(paid.id).map_err(err)?.ok_or("by id")?;
+    ensure!(found == paid, "round trip: {found:?}");
+    ensure!(found.body.contains("李四") && found.account_id == Some(3) && !found.free, "{found:?}");
+    ensure!(store.report_by_number("R4").map_err(err)?.map(|r| r.id) == Some(paid.id), "by number");
+    ensure!(store.report(paid.id + 1000).map_err(err)?.is_none(), "unknown id");
     Ok(())
 }

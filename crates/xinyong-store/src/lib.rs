@@ -15,6 +15,7 @@ pub mod group_commit;
 pub mod joint;
 pub mod keyring;
 pub mod outbox;
+pub mod reports;
 pub mod search;
 pub mod session;
 pub mod types;
@@ -108,6 +109,7 @@ pub trait Store:
     + joint::JointStore
     + outbox::OutboxStore
     + session::SessionStore
+    + reports::ReportStore
     + Send
     + Sync
 {
