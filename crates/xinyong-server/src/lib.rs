@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod policy;
 pub mod present;
 pub mod push;
+pub mod reports;
 pub mod settings;
 pub mod state;
 
@@ -37,7 +38,19 @@ pub fn app_state(
     let limits = Arc::new(limits::RateLimits::new(settings.rate_per_second, settings.rate_burst));
     let accounts = Arc::default();
     let policy = Arc::new(policy::Policy::shipped()?);
-    Ok(AppState { store, auditor, clock, settings: Arc::new(settings), metrics, limits, keyring, accounts, policy })
+    let reports = Arc::new(reports::Reporting::new()?);
+    Ok(AppState {
+        store,
+        auditor,
+        clock,
+        settings: Arc::new(settings),
+        metrics,
+        limits,
+        keyring,
+        accounts,
+        policy,
+        reports,
+    })
 }
 
 /// Signs an audit checkpoint every `every` while the chain advances (DOMAIN.md §9).

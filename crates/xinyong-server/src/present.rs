@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
-use xinyong_domain::access::View;
+use xinyong_domain::access::{Role, View};
 use xinyong_domain::catalog::{Catalog, CatalogItem, FieldType, ListKind, Openness};
 use xinyong_domain::ids::ResidentId;
 use xinyong_domain::masking::{mask_name, mask_personal_value, mask_resident_id};
@@ -113,10 +113,22 @@ impl Presenter<'_> {
         dishonest && provided_until(r.end_date.unwrap_or(r.date)) <= self.today
     }
 
-    /// Shown to the public right now: published, public openness, active, decided, inside its window.
+    /// Shown to the public right now: public openness and [`Presenter::is_current`].
     pub fn is_public(&self, r: &Record, item: Option<&CatalogItem>) -> bool {
         let open = item.is_some_and(|i| i.openness == Openness::Public);
-        open && r.published && self.status(r) == RecordStatus::Active && r.date <= self.today
+        open && self.is_current(r)
+    }
+
+    /// In force and disclosed right now: published, active (not repaired, expired, revoked or deleted),
+    /// decided, inside its window. What a credit report may carry, whatever its openness.
+    pub fn is_current(&self, r: &Record) -> bool {
+        r.published && self.in_force(r)
+    }
+
+    /// Active and decided, published or not: what a special report looks for in its period (a minor
+    /// penalty decided by simplified procedure may never be published, yet it is a penalty).
+    pub fn in_force(&self, r: &Record) -> bool {
+        self.status(r) == RecordStatus::Active && r.date <= self.today
     }
 
     pub fn record(&self, r: &Record, disputed: bool) -> RecordView {
@@ -182,6 +194,15 @@ impl Presenter<'_> {
             record: r.id,
         })
     }
+}
+
+/// Whether a record is shared with this caller at all. Deleted and revoked records leave every output;
+/// a repaired one is no longer shared with departments or third parties (the subject still sees its
+/// own, marked repaired). Admins see all.
+pub fn shared_with(role: Role, own: bool, r: &Record) -> bool {
+    let withdrawn = matches!(r.status, RecordStatus::Deleted | RecordStatus::Revoked);
+    let repaired = r.status == RecordStatus::Repaired;
+    role == Role::Admin || !(withdrawn || (repaired && !own))
 }
 
 fn concerns_natural_person(r: &Record, item: &CatalogItem) -> bool {

@@ -14,6 +14,9 @@
 //! batch_timeout_secs = 3600
 //! audit_max_batch = 512
 //! public_url = "https://credit.example.gov.cn"
+//! platform_name = "上海市公共信用信息服务平台"
+//! free_reports_per_year = 2
+//! font_dir = "/path/to/cjk-fonts"
 //! ```
 
 use std::net::SocketAddr;
@@ -44,6 +47,12 @@ pub struct Settings {
     pub push_backoff_ms: u64,
     /// A delivery is given up (status `failed`, still listed) after this many attempts.
     pub push_max_attempts: u32,
+    /// The issuing platform printed on credit reports.
+    pub platform_name: String,
+    /// Credit reports a natural person may get free of charge per calendar year (DOMAIN.md §5).
+    pub free_reports_per_year: u64,
+    /// A folder of CJK fonts for PDF reports (else `XINYONG_FONT_DIR`, else the system's).
+    pub font_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -61,6 +70,9 @@ impl Default for Settings {
             push_interval_ms: 1000,
             push_backoff_ms: 5000,
             push_max_attempts: 16,
+            platform_name: "上海市公共信用信息服务平台".to_owned(),
+            free_reports_per_year: 2,
+            font_dir: None,
         }
     }
 }
@@ -116,6 +128,9 @@ impl Settings {
         }
         if let Some(v) = env("XINYONG_PUBLIC_URL") {
             self.public_url = v;
+        }
+        if let Some(v) = env("XINYONG_PLATFORM_NAME") {
+            self.platform_name = v;
         }
         Ok(())
     }

@@ -58,6 +58,8 @@ pub struct AppState {
     pub accounts: Arc<crate::auth::AccountCache>,
     /// Disclosure regimes, calendar and statutory step lengths.
     pub policy: Arc<crate::policy::Policy>,
+    /// Credit reports: the PDF engine and the domains of special reports.
+    pub reports: Arc<crate::reports::Reporting>,
 }
 
 impl AppState {

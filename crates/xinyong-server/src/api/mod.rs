@@ -7,6 +7,7 @@ pub mod checks;
 pub mod lists;
 pub mod public;
 pub mod push;
+pub mod reports;
 pub mod service;
 pub mod stats;
 pub mod subjects;
@@ -60,9 +61,12 @@ use crate::state::AppState;
         lists::file_entries,
         push::subscribe,
         push::deliveries,
+        reports::create::create,
+        reports::get::get,
+        reports::verify::verify,
     ),
     modifiers(&BearerAuth),
-    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "service"))
+    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "reports"), (name = "service"))
 )]
 pub struct ApiDoc;
 
@@ -123,6 +127,8 @@ pub fn router(state: AppState) -> Router {
         .route("/lists/{list}", get(lists::list))
         .route("/subscriptions", post(push::subscribe))
         .route("/deliveries", get(push::deliveries))
+        .route("/reports", post(reports::create::create))
+        .route("/reports/{file}", get(reports::get::get))
         .route("/keys", get(service::keys))
         .route("/openapi.json", get(service::openapi))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
@@ -136,6 +142,8 @@ pub fn router(state: AppState) -> Router {
         .route("/lists/{list}/entries", post(lists::file_entries))
         // Screening answers in memory: bounded (64 MiB ≈ 3 million identifiers); larger lists use `xinyong screen`.
         .route("/screenings", post(checks::screening).layer(DefaultBodyLimit::max(64 << 20)))
+        // A report file to verify: PDFs of long reports run to a few MiB.
+        .route("/reports/verify", post(reports::verify::verify).layer(DefaultBodyLimit::max(32 << 20)))
         .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -145,6 +153,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(service::healthz))
         .route("/metrics", get(service::metrics))
+        .route("/verify/{number}", get(reports::page::verify_page))
         .nest("/api/v1", api.merge(uploads))
         .fallback(service::not_found)
         .layer(axum::middleware::from_fn(crate::error::json_errors))

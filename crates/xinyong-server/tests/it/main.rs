@@ -8,6 +8,7 @@ mod joint;
 mod limits;
 mod privacy;
 mod push;
+mod reports;
 mod service;
 mod workflows;
 
@@ -21,7 +22,7 @@ use xinyong_domain::access::Role;
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::{RecordDraft, RecordHead};
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
-use xinyong_server::{FixedClock, Settings};
+use xinyong_server::{Clock, FixedClock, Settings};
 use xinyong_store::access::{NewAccount, new_token, token_hash};
 use xinyong_store::conformance::{company, install_default, person};
 use xinyong_store::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, Store, SubjectKey};
@@ -82,7 +83,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = Arc::new(FixedClock(DateTime::parse_from_rfc3339(now).unwrap()));
-        let state = xinyong_server::app_state(Arc::clone(&store), settings, clock, None).unwrap();
+        let keyring = off_runtime(|| {
+            xinyong_store::keyring::Keyring::create(&dir.path().join("data").join("keys"), clock.now()).unwrap()
+        });
+        let state = xinyong_server::app_state(Arc::clone(&store), settings, clock, Some(Arc::new(keyring))).unwrap();
         tokio::spawn(xinyong_server::serve(listener, state, std::future::pending()));
         TestApp { base, store, client: reqwest::Client::new(), _dir: dir, _db: db }
     }

@@ -12,12 +12,13 @@ use utoipa::{IntoParams, ToSchema};
 use xinyong_domain::access::{Purpose, Role, may_see, may_use_purpose, personal_view};
 use xinyong_domain::catalog::Openness;
 use xinyong_domain::record::RecordStatus;
+use xinyong_store::access::Authorisation;
 use xinyong_store::workflow::CaseKind;
 
 use crate::audit::Access;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::present::{ListView, Presenter, RecordView, SubjectView};
+use crate::present::{ListView, Presenter, RecordView, SubjectView, shared_with};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -86,10 +87,7 @@ pub async fn profile(
     if role == Role::Subject && !own {
         return deny(&state, &access, "a subject may query only itself".to_owned()).await;
     }
-    let now = state.clock.now();
-    let authorised = caller.account.unit.as_ref().is_some_and(|unit| {
-        grants.iter().any(|a| &a.grantee_unit == unit && a.is_valid_at(now) && a.scope.contains(&Openness::Authorised))
-    });
+    let authorised = authorised_by(&caller, &grants, state.clock.now());
     let requested: Vec<Openness> = match params.openness.as_deref() {
         None => vec![Openness::Public, Openness::Authorised, Openness::Government],
         Some(list) => parse_openness(list)?,
@@ -108,11 +106,7 @@ pub async fn profile(
         if !requested.contains(&item.openness) || !may_see(role, item.openness, authorised, own) {
             continue;
         }
-        // Deleted and revoked records leave every output; a repaired one is no longer shared with
-        // departments or third parties (the subject still sees its own, marked repaired). Admins see all.
-        let withdrawn = matches!(r.status, RecordStatus::Deleted | RecordStatus::Revoked);
-        let repaired = r.status == RecordStatus::Repaired;
-        if role != Role::Admin && (withdrawn || (repaired && !own)) {
+        if !shared_with(role, own, r) {
             continue;
         }
         if presenter.status(r) == RecordStatus::Active {
@@ -132,6 +126,13 @@ pub async fn profile(
         purpose: purpose.code().to_owned(),
         query_log: logged.seq,
     }))
+}
+
+/// Whether the caller's unit holds the subject's unexpired authorisation to see 授权查询 information.
+pub fn authorised_by(caller: &Caller, grants: &[Authorisation], now: xinyong_store::Timestamp) -> bool {
+    caller.account.unit.as_ref().is_some_and(|unit| {
+        grants.iter().any(|a| &a.grantee_unit == unit && a.is_valid_at(now) && a.scope.contains(&Openness::Authorised))
+    })
 }
 
 async fn deny<T>(state: &AppState, access: &Access<'_>, reason: String) -> ApiResult<T> {
