@@ -125,6 +125,53 @@ pub enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Issue a credit report (公共信用信息报告), or with --special a special report (专用信用报告) for
+    /// chosen domains and a period; signed, written to FILE, logged in the subject's query log.
+    Report {
+        /// USCC, resident ID or internal subject id.
+        key: String,
+        /// pdf, html or json.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// A special report (专用信用报告) instead of the standard one.
+        #[arg(long)]
+        special: bool,
+        /// Special reports: domains by code or name, comma-separated (market,tax or 市场监管,税务).
+        #[arg(long, value_delimiter = ',')]
+        domains: Vec<String>,
+        /// Special reports: first day of the period (default: three years before --to).
+        #[arg(long)]
+        from: Option<String>,
+        /// Special reports: last day of the period (default: today).
+        #[arg(long)]
+        to: Option<String>,
+        /// 查询用途 (default 本人查询: issued at the subject's request).
+        #[arg(long)]
+        purpose: Option<String>,
+    },
+    /// Check a report file (PDF, HTML or JSON) offline: exit 1 if a byte was changed or it is not ours.
+    Verify {
+        file: PathBuf,
+        /// The platform's public keys (a saved `GET /api/v1/keys` answer or `signing-keys.json`);
+        /// default: the data folder's keys, else only the key the file carries.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+    /// The report-signing keys: list them, or rotate (old keys keep verifying what they signed).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// The public keys with their validity, as `GET /api/v1/keys` publishes them.
+    List,
+    /// Make a new signing key; the current one stops signing but stays published.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 
 mod http;
 mod ingest;
+mod report;
 mod screen;
 
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ pub enum BenchName {
     Search,
     /// `--subjects` identifiers against 0.4 × as many list entries.
     Screen,
+    /// PDF and HTML credit reports per second for subjects with 10 and 200 records (`--subjects` unused).
+    Report,
 }
 
 /// One benchmark figure.
@@ -105,6 +108,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             anyhow::bail!("the search bench measures the embedded store's FTS5 index; run it without --database-url")
         }
         (BenchName::Screen, None) => screen::run(&dir, args.subjects, args.seed)?,
+        (BenchName::Report, _) => report::run(&dir)?,
         (BenchName::Screen, Some(_)) => {
             anyhow::bail!("the screen bench runs on the embedded store; run it without --database-url")
         }

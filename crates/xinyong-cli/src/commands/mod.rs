@@ -8,6 +8,8 @@ mod catalog;
 mod demo;
 mod ingest;
 mod init;
+mod keys;
+mod report;
 mod screen;
 mod serve;
 mod stats;
@@ -15,6 +17,7 @@ mod subject;
 mod synth;
 mod unit;
 mod validate_id;
+mod verify;
 
 pub use demo::load_manifest;
 pub use ingest::ingest_file;
@@ -42,6 +45,11 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::Account { command } => account::run(g, command),
         Command::Subject { key, purpose } => subject::run(g, &key, purpose.as_deref()),
         Command::Audit { command } => audit::run(g, command),
+        Command::Report { key, format, out, special, domains, from, to, purpose } => {
+            report::run(g, report::Args { key, format, out, special, domains, from, to, purpose })
+        }
+        Command::Verify { file, keys } => verify::run(g, &file, keys.as_deref()),
+        Command::Keys { command } => keys::run(g, command),
     }
 }
 

@@ -6,6 +6,7 @@ mod console;
 mod crash;
 mod ingest;
 mod postgres;
+mod report;
 mod screen;
 mod synth;
 mod validate_id;
