@@ -26,6 +26,7 @@ th { background: #eef2f7; font-weight: 600; white-space: nowrap; width: 9em; }
 h2 { font-size: 13pt; border-left: 4px solid #8b0000; padding-left: 8px; margin: 18px 0 6px; page-break-after: avoid; }
 .entry caption { text-align: left; font-weight: 600; padding: 2px 0; }
 .empty { color: #555; padding: 4px 0 8px; }
+.date { color: #555; font-weight: 400; margin-left: 6px; }
 .disputed { color: #b00000; font-weight: 600; margin-left: 6px; }
 .found { color: #b00000; font-weight: 600; }
 .clean { color: #1d6b2f; font-weight: 600; }
@@ -151,7 +152,8 @@ fn entry(h: &mut String, e: &Entry) {
         return;
     }
     let disputed = if e.disputed { "<span class=\"disputed\">【异议中】</span>" } else { "" };
-    let _ = writeln!(h, "<table class=\"entry\"><caption>{}{disputed}</caption>", escape(&e.title));
+    let date = e.date.map(|d| format!(" <span class=\"date\">{d}</span>")).unwrap_or_default();
+    let _ = writeln!(h, "<table class=\"entry\"><caption>{}{date}{disputed}</caption>", escape(&e.title));
     for f in &e.fields {
         let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(&f.label), escape(&f.value));
     }
