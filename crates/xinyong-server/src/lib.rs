@@ -15,6 +15,7 @@ pub mod present;
 pub mod push;
 pub mod settings;
 pub mod state;
+pub mod web;
 
 use std::sync::Arc;
 

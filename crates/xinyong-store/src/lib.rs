@@ -7,6 +7,7 @@
 //! encrypted before they reach a backend, and resident IDs are found by a keyed hash.
 
 pub mod access;
+pub mod activity;
 pub mod audit;
 pub mod audit_verify;
 pub mod conformance;
@@ -108,6 +109,7 @@ pub trait Store:
     + joint::JointStore
     + outbox::OutboxStore
     + session::SessionStore
+    + activity::ActivityStore
     + Send
     + Sync
 {
