@@ -101,7 +101,7 @@ pub async fn case(State(state): State<AppState>, v: Visitor, Path((kind, id)): P
         ("repairs", "submitted", Role::Admin) => vec!["approve", "refuse"],
         _ => vec![],
     };
-    let data = super::people::case_data(&case);
+    let data = super::people::case_data(&case, v.lang);
     let c = Chrome::new(&v, format!("#{}", case.id));
     render(&CasePage { c, kind, case, data, actions }, &v)
 }

@@ -76,9 +76,9 @@ pub fn columns(title: &str, items: &[(String, f64)], empty: &str) -> String {
     if items.is_empty() {
         return format!("<p class=\"empty\">{}</p>", escape(empty));
     }
-    let col_w = 44.0;
+    let col_w = 56.0;
     let chart_h = 160.0;
-    let width = (col_w * items.len() as f64 + 20.0).max(300.0);
+    let width = (col_w * items.len() as f64 + 20.0).max(520.0);
     let height = chart_h + 48.0;
     let top = items.iter().map(|(_, v)| *v).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     let mut svg = String::new();
@@ -106,7 +106,7 @@ pub fn columns(title: &str, items: &[(String, f64)], empty: &str) -> String {
             vy = y - 4.0,
             ly = chart_h + 32.0,
             value = escape(&figure(*value, "")),
-            label = escape(label.get(2..).unwrap_or(label)),
+            label = escape(label),
         );
     }
     svg.push_str("</svg>");

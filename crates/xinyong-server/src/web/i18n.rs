@@ -214,6 +214,7 @@ texts! {
     min_months: "最短公示期（月）", "Minimum (months)";
     max_months: "最长公示期（月）", "Maximum (months)";
     working_days: "个工作日", "working days";
+    repair_from: "可申请修复自", "Repair possible from";
     not_found: "未找到", "Not found";
     forbidden: "无权访问", "Not allowed";
     error: "出错了", "Something went wrong";

@@ -318,7 +318,7 @@ pub async fn apply_repair(State(state): State<AppState>, v: Visitor, Form(f): Fo
 }
 
 /// For templates: the case's own fields (reason, outcome …) as text.
-pub fn case_data(c: &CaseView) -> Vec<(String, String)> {
+pub fn case_data(c: &CaseView, lang: super::i18n::Lang) -> Vec<(String, String)> {
     c.data
         .iter()
         .map(|(k, val)| {
@@ -331,7 +331,7 @@ pub fn case_data(c: &CaseView) -> Vec<(String, String)> {
                     .join("、"),
                 other => other.to_string(),
             };
-            (k.clone(), text)
+            (super::view::case_field_label(k, lang), text)
         })
         .collect()
 }

@@ -27,6 +27,72 @@ pub struct RecordRow {
     pub fields: Vec<(String, String)>,
 }
 
+/// A subject kind in words.
+pub fn kind_label(kind: &str, lang: &Lang) -> &'static str {
+    match (kind, *lang) {
+        ("legal_person", Lang::Zh) => "法人及非法人组织",
+        ("individual_business", Lang::Zh) => "个体工商户",
+        ("natural_person", Lang::Zh) => "自然人",
+        ("legal_person", Lang::En) => "legal person or organisation",
+        ("individual_business", Lang::En) => "individual business",
+        ("natural_person", Lang::En) => "natural person",
+        _ => "—",
+    }
+}
+
+/// A purpose code in words (Chinese names are the purposes' own).
+pub fn purpose_label(code: &str) -> String {
+    xinyong_domain::access::Purpose::parse(code).map_or_else(|| code.to_owned(), |p| p.label().to_owned())
+}
+
+/// A workflow status in words.
+pub fn case_status_label(status: &str, lang: &Lang) -> String {
+    let zh = match status {
+        "submitted" => "已提交",
+        "accepted" => "已受理",
+        "forwarded" => "已转提供单位",
+        "decided" => "已决定",
+        "rejected" => "不予受理",
+        "approved" => "已同意修复",
+        "refused" => "不予修复",
+        "open" => "待反馈",
+        "closed" => "已反馈",
+        other => other,
+    };
+    match *lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => status.to_owned(),
+    }
+}
+
+/// A case's own field (reason, evidence …) in words.
+pub fn case_field_label(key: &str, lang: Lang) -> String {
+    let zh = match key {
+        "reason" => "异议理由",
+        "evidence" => "证明材料",
+        "forward_by" => "转办时限",
+        "outcome" => "处理结果",
+        "reasons" => "原因",
+        "eligible" => "符合修复条件",
+        "commitment" => "已签署修复承诺",
+        "note" => "说明",
+        "basis" => "撤销依据",
+        "notified_on" => "获知日期",
+        "fields" => "更正内容",
+        "within_deadline" => "按时办结",
+        _ => return key.to_owned(),
+    };
+    match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => key.replace('_', " "),
+    }
+}
+
+/// An RFC 3339 time as `YYYY-MM-DD HH:MM` (platform time, as stored).
+pub fn minute(rfc3339: &str) -> String {
+    rfc3339.get(..16).map_or_else(|| rfc3339.to_owned(), |s| s.replacen('T', " ", 1))
+}
+
 pub fn status_label(status: &str, lang: Lang) -> &'static str {
     match (status, lang) {
         ("active", Lang::Zh) => "有效",
