@@ -17,6 +17,11 @@
 //! platform_name = "上海市公共信用信息服务平台"
 //! free_reports_per_year = 2
 //! font_dir = "/path/to/cjk-fonts"
+//! session_idle_minutes = 30
+//! session_absolute_hours = 12
+//! login_max_failures = 5
+//! login_lockout_minutes = 15
+//! secure_cookies = true
 //! ```
 
 use std::net::SocketAddr;
@@ -53,6 +58,17 @@ pub struct Settings {
     pub free_reports_per_year: u64,
     /// A folder of CJK fonts for PDF reports (else `XINYONG_FONT_DIR`, else the system's).
     pub font_dir: Option<std::path::PathBuf>,
+    /// A browser session ends after this long without a request …
+    pub session_idle_minutes: u32,
+    /// … and in any case this long after sign-in.
+    pub session_absolute_hours: u32,
+    /// Failed sign-ins in a row that lock an account …
+    pub login_max_failures: u32,
+    /// … for this long.
+    pub login_lockout_minutes: u32,
+    /// Session cookies carry `Secure`. Unset: yes, except for requests to a loopback host
+    /// (`localhost`, `127.0.0.1`), so a demo works over plain HTTP on one machine.
+    pub secure_cookies: Option<bool>,
 }
 
 impl Default for Settings {
@@ -73,6 +89,11 @@ impl Default for Settings {
             platform_name: "上海市公共信用信息服务平台".to_owned(),
             free_reports_per_year: 2,
             font_dir: None,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_max_failures: 5,
+            login_lockout_minutes: 15,
+            secure_cookies: None,
         }
     }
 }
@@ -131,6 +152,9 @@ impl Settings {
         }
         if let Some(v) = env("XINYONG_PLATFORM_NAME") {
             self.platform_name = v;
+        }
+        if let Some(v) = env("XINYONG_SECURE_COOKIES") {
+            self.secure_cookies = Some(parse("XINYONG_SECURE_COOKIES", &v)?);
         }
         Ok(())
     }

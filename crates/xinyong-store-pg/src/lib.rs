@@ -17,6 +17,7 @@
 //! - Layout: ready to distribute on Citus by subject (`migrations/0001_init.sql`, docs/scale.md).
 
 mod accounts;
+mod activity;
 mod audit;
 mod batches;
 mod catalog;

@@ -12,6 +12,7 @@
 //! Durability: `synchronous=FULL`, so a committed batch survives power loss before it is reported.
 
 mod accounts;
+mod activity;
 mod audit;
 mod batches;
 mod catalog;

@@ -375,7 +375,8 @@ macro_rules! run_conformance {
             identifiers_resolve_in_bulk_in_input_order,
             list_changes_are_queued_once_and_attempts_recorded,
             passwords_lockout_and_sessions_round_trip,
-            reports_are_kept_found_by_number_and_free_ones_limited
+            reports_are_kept_found_by_number_and_free_ones_limited,
+            activity_counts_purpose_bound_queries_and_cases
         );
     };
     (@each $fresh:expr; $($name:ident),+) => {
@@ -899,5 +900,44 @@ pub fn reports_are_kept_found_by_number_and_free_ones_limited(store: &dyn Store)
     ensure!(found.body.contains("李四") && found.account_id == Some(3) && !found.free, "{found:?}");
     ensure!(store.report_by_number("R4").map_err(err)?.map(|r| r.id) == Some(paid.id), "by number");
     ensure!(store.report(paid.id + 1000).map_err(err)?.is_none(), "unknown id");
+    Ok(())
+}
+
+pub fn activity_counts_purpose_bound_queries_and_cases(store: &dyn Store) -> Check {
+    use crate::audit::AuditEntry;
+    use xinyong_domain::access::{Channel, Purpose, Role};
+    install_default(store)?;
+    let entry = |day: u32, purpose: Option<Purpose>, channel: Channel| AuditEntry {
+        at: at(day),
+        account_id: Some(1),
+        account_name: "dept".into(),
+        unit: Some("sh_housing".into()),
+        role: Role::Department,
+        action: "profile".into(),
+        subject_id: Some(1),
+        purpose,
+        channel,
+        outcome: "allowed".into(),
+        detail: String::new(),
+        request_id: None,
+    };
+    let empty = store.activity_stats().map_err(err)?;
+    ensure!(empty.queries_by_channel.is_empty() && empty.cases.is_empty(), "nothing yet: {empty:?}");
+    store
+        .append_audit(&[
+            entry(2, Some(Purpose::Supervision), Channel::Api),
+            entry(3, Some(Purpose::Supervision), Channel::Web),
+            entry(4, Some(Purpose::Approval), Channel::Web),
+            entry(5, None, Channel::Api),
+        ])
+        .map_err(err)?;
+    let stats = store.activity_stats().map_err(err)?;
+    ensure!(
+        stats.queries_by_channel == [("web".to_owned(), 2), ("api".to_owned(), 1)],
+        "by channel, entries without a purpose left out: {:?}",
+        stats.queries_by_channel
+    );
+    ensure!(stats.queries_by_purpose[0] == ("supervision".to_owned(), 2), "by purpose: {:?}", stats.queries_by_purpose);
+    ensure!(stats.queries_by_month == [("2026-05".to_owned(), 3)], "by month: {:?}", stats.queries_by_month);
     Ok(())
 }

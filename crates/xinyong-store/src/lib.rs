@@ -7,6 +7,7 @@
 //! encrypted before they reach a backend, and resident IDs are found by a keyed hash.
 
 pub mod access;
+pub mod activity;
 pub mod audit;
 pub mod audit_verify;
 pub mod conformance;
@@ -110,6 +111,7 @@ pub trait Store:
     + outbox::OutboxStore
     + session::SessionStore
     + reports::ReportStore
+    + activity::ActivityStore
     + Send
     + Sync
 {

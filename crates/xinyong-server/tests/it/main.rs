@@ -10,6 +10,7 @@ mod privacy;
 mod push;
 mod reports;
 mod service;
+mod web;
 mod workflows;
 
 use std::collections::BTreeMap;
