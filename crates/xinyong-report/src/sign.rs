@@ -5,8 +5,8 @@
 //! | format | file | signed message |
 //! |---|---|---|
 //! | JSON | `{"report":BODY,"signature":{"algorithm":"Ed25519","key_id":…,"public_key":…,"value":…}}\n` | `{"report":BODY` |
-//! | HTML | the document, then `<!-- XINYONG-SIGNATURE HEAD SIG -->\n` | the document, then HEAD |
-//! | PDF | the PDF (ending `%%EOF\n`), then a comment line `%XINYONG-SIGNATURE HEAD SIG\n` | the PDF, then HEAD |
+//! | HTML | the document, then `<!-- XINYONG-SIGNATURE HEAD SIG -->\n` | HEAD, then the document |
+//! | PDF | the PDF with a comment line `%XINYONG-SIGNATURE HEAD SIG` just before its final `startxref` | HEAD, then the PDF without that line |
 //!
 //! HEAD is base64url of a small JSON object (number, subject, kind, issue time, key id, public key), so
 //! `verify` can say what a PDF or HTML file is without parsing it; SIG is base64url of the 64-byte
@@ -24,6 +24,7 @@ use crate::model::Report;
 const CONTEXT: &[u8] = b"xinyong credit report signature v1\n";
 const PDF_MARK: &[u8] = b"\n%XINYONG-SIGNATURE ";
 const HTML_MARK: &[u8] = b"\n<!-- XINYONG-SIGNATURE ";
+const PDF_TAIL: &[u8] = b"\nstartxref";
 const JSON_START: &[u8] = b"{\"report\":";
 const JSON_MARK: &[u8] = b",\"signature\":";
 
@@ -151,10 +152,17 @@ fn message(format: Format, head: &[u8], body: &[u8]) -> Vec<u8> {
 
 fn trailer(format: Format, head_b64: &str, sig_b64: &str) -> Vec<u8> {
     match format {
-        Format::Pdf => format!("\n%XINYONG-SIGNATURE {head_b64} {sig_b64}\n").into_bytes(),
-        Format::Html => format!("\n<!-- XINYONG-SIGNATURE {head_b64} {sig_b64} -->\n").into_bytes(),
+        Format::Pdf => format!("\n%XINYONG-SIGNATURE {head_b64} {sig_b64}").into_bytes(),
+        Format::Html => format!("\n<!-- XINYONG-SIGNATURE {head_b64} {sig_b64} -->").into_bytes(),
         Format::Json => Vec::new(),
     }
+}
+
+/// Where the trailer goes, and what must follow it: in a PDF, a comment line just before the final
+/// `startxref` (readers find `startxref` within the last bytes of the file, and the cross-reference
+/// offsets before it stay right); in HTML, the last line.
+fn follows(format: Format) -> &'static [u8] {
+    if format == Format::Pdf { PDF_TAIL } else { b"\n" }
 }
 
 /// Signs a rendered PDF or HTML document (`body`) with the keyring's current key.
@@ -165,12 +173,11 @@ pub fn seal_document(format: Format, mut body: Vec<u8>, report: &Report, keys: &
     if body.last() != Some(&b'\n') {
         body.push(b'\n');
     }
-    // The mark starts with the newline that ends the document.
-    body.pop();
+    let at = rfind(&body, follows(format)).ok_or("the document has no end to sign at")?;
     let head = serde_json::to_vec(&head_of(report, keys.current())).map_err(|e| e.to_string())?;
     let (_, signature) = keys.sign(&message(format, &head, &body));
     let t = trailer(format, &B64.encode(&head), &B64.encode(signature));
-    body.extend_from_slice(&t);
+    body.splice(at..at, t);
     Ok(body)
 }
 
@@ -213,11 +220,19 @@ fn open(bytes: &[u8]) -> Result<Opened, VerifyError> {
     }
     let mark = if format == Format::Pdf { PDF_MARK } else { HTML_MARK };
     let at = rfind(bytes, mark).ok_or(VerifyError::Malformed)?;
-    let (body, tail) = bytes.split_at(at);
+    let end = bytes[at + 1..].iter().position(|&b| b == b'\n').map(|n| at + 1 + n).ok_or(VerifyError::Malformed)?;
+    let (tail, rest) = (&bytes[at..end], &bytes[end..]);
+    // The trailer sits where the signer put it: before the last `startxref`, or last in the page.
+    let tail_ok = match format {
+        Format::Pdf => rest.starts_with(PDF_TAIL) && rfind(rest, PDF_TAIL) == Some(0),
+        _ => rest == b"\n",
+    };
+    if !tail_ok {
+        return Err(VerifyError::Malformed);
+    }
     let text = std::str::from_utf8(&tail[mark.len()..]).map_err(|_| VerifyError::Malformed)?;
     let mut parts = text.split(' ');
     let (Some(head_b64), Some(sig_b64)) = (parts.next(), parts.next()) else { return Err(VerifyError::Malformed) };
-    let sig_b64 = sig_b64.trim_end_matches('\n');
     if trailer(format, head_b64, sig_b64) != tail {
         return Err(VerifyError::Malformed);
     }
@@ -227,7 +242,10 @@ fn open(bytes: &[u8]) -> Result<Opened, VerifyError> {
         return Err(VerifyError::Malformed);
     }
     let head: Head = serde_json::from_slice(&head_bytes).map_err(|_| VerifyError::Malformed)?;
-    Ok(Opened { format, message: message(format, &head_bytes, body), signature, head })
+    let mut unsigned = Vec::with_capacity(bytes.len() - tail.len());
+    unsigned.extend_from_slice(&bytes[..at]);
+    unsigned.extend_from_slice(rest);
+    Ok(Opened { format, message: message(format, &head_bytes, &unsigned), signature, head })
 }
 
 fn open_json(bytes: &[u8]) -> Result<Opened, VerifyError> {

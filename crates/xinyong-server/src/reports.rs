@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use chrono::{Datelike, Months, NaiveDate, TimeZone};
+use chrono::{Datelike, Months, NaiveDate, TimeZone, Timelike};
 use xinyong_domain::access::{Purpose, Role, may_see, may_use_purpose, personal_view};
 use xinyong_domain::catalog::{Catalog, CatalogItem, Category};
 use xinyong_domain::subject::SubjectKind;
@@ -93,7 +93,9 @@ fn parse_period(req: &IssueRequest, today: NaiveDate) -> ApiResult<Option<Period
 /// stored report (its canonical JSON in `body`).
 pub async fn issue(state: &AppState, caller: &Caller, req: IssueRequest) -> ApiResult<StoredReport> {
     let today = state.clock.today();
+    // Whole seconds: the issue time is printed on the report.
     let now = state.clock.now();
+    let now = now.with_nanosecond(0).unwrap_or(now);
     let role = caller.role();
     let purpose = match req.purpose.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => default_purpose(role),

@@ -151,6 +151,10 @@ fn the_pdf_extracts_to_the_chinese_headings_in_order() {
     let keys = keyring(&dir);
     let r = report(ReportKind::Standard, 0);
     let pdf = render(&r, Format::Pdf, Some(&engine()), &keys).unwrap();
+    // The signature line sits before `startxref`, which readers look for in the file's last bytes.
+    assert!(pdf.ends_with(b"%%EOF\n"));
+    let last = String::from_utf8_lossy(&pdf[pdf.len() - 64..]).into_owned();
+    assert!(last.contains("startxref"), "{last}");
     let text = pdftotext(&pdf);
     let mut from = 0;
     for heading in [
