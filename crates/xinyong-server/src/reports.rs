@@ -13,7 +13,7 @@
 use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, Months, NaiveDate, TimeZone, Timelike};
-use xinyong_domain::access::{Purpose, Role, may_see, may_use_purpose, personal_view};
+use xinyong_domain::access::{Purpose, Role, View, may_see, may_use_purpose, personal_view};
 use xinyong_domain::catalog::{Catalog, CatalogItem, Category};
 use xinyong_domain::subject::SubjectKind;
 use xinyong_report::build::{Domains, QueryLine, ReportInput, ReportRecord, build};
@@ -161,6 +161,10 @@ pub async fn issue(state: &AppState, caller: &Caller, req: IssueRequest) -> ApiR
     }
     let authorised = crate::api::subjects::get::authorised_by(caller, &grants, now);
     let presenter = Presenter { catalog: &catalog, view: personal_view(role, own), today };
+    // A report leaves the platform (it is handed to banks and offices): personal data of the people
+    // named in its records (legal representatives' ID numbers …) is always masked in it; the header
+    // shows the subject as the caller may see it.
+    let records_view = Presenter { catalog: &catalog, view: View::Masked, today };
     let mut shown = Vec::new();
     for r in &records {
         let Some(item) = catalog.item(&r.item) else { continue };
@@ -172,7 +176,7 @@ pub async fn issue(state: &AppState, caller: &Caller, req: IssueRequest) -> ApiR
             Some(p) => presenter.in_force(r) && r.date >= p.from && r.date <= p.to,
         };
         if inside {
-            shown.push(report_record(&presenter, item, r, disputed.contains(&r.id)));
+            shown.push(report_record(&records_view, item, r, disputed.contains(&r.id)));
         }
     }
     let issued_to = issued_to(caller, &catalog);
@@ -305,7 +309,7 @@ fn report_record(p: &Presenter<'_>, item: &CatalogItem, r: &Record, disputed: bo
 fn basic_fields(subject: &Subject, p: &Presenter<'_>) -> Vec<Field> {
     let mut out = Vec::new();
     let earlier: Vec<&str> = subject.names.iter().map(String::as_str).filter(|n| *n != subject.name).collect();
-    if !earlier.is_empty() && p.view == xinyong_domain::access::View::Full {
+    if !earlier.is_empty() && p.view == View::Full {
         out.push(Field::new("曾用名", earlier.join("、")));
     }
     if let Some(org) = &subject.org_code {

@@ -193,6 +193,11 @@ async fn a_person_gets_two_free_reports_a_year_then_only_an_admin_issues_more() 
     let queries = section(&report, "queries");
     assert!(queries["entries"].as_array().unwrap().len() >= 2, "the earlier issues are listed: {queries}");
     assert_eq!(titles(section(&report, "penalty")), ["行政处罚 沪罚〔2026〕2号"]);
+    assert_eq!(report["subject"]["identifier"], s.person_id.as_str(), "the person sees its own ID in full");
+    let (_, bytes) = app.get_bytes(&format!("/api/v1/reports/{}.json", issued["id"]), &me).await;
+    let text = String::from_utf8(bytes).unwrap();
+    let n = text.matches(&s.person_id).count();
+    assert_eq!(n, 2, "only in the header and 基础信息: records carry personal data masked");
 }
 
 #[tokio::test]
