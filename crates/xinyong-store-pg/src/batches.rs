@@ -527,7 +527,7 @@ impl PgBatch<'_> {
                     UpsertOutcome::Updated
                 }
             };
-            out.push(WriteOutcome { outcome, linked: subject.is_some() });
+            out.push(WriteOutcome { outcome, linked: subject.is_some(), subject_id: *subject });
         }
         new_records.send(
             &mut self.conn,

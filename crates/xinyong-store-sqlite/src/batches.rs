@@ -439,7 +439,7 @@ impl BatchWriter for SqliteBatch<'_> {
                 None => None,
             };
             let outcome = self.upsert_record(record, subject_id)?;
-            out.push(WriteOutcome { outcome, linked: subject_id.is_some() });
+            out.push(WriteOutcome { outcome, linked: subject_id.is_some(), subject_id });
         }
         Ok(out)
     }

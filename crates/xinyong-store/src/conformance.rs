@@ -373,7 +373,9 @@ macro_rules! run_conformance {
             name_search_agrees_with_a_naive_substring_filter,
             checks_take_feedback_once_and_count_in_the_loop,
             identifiers_resolve_in_bulk_in_input_order,
-            list_changes_are_queued_once_and_attempts_recorded
+            list_changes_are_queued_once_and_attempts_recorded,
+            commitments_settle_once_with_history_and_surface_when_overdue,
+            evaluation_facts_come_in_chunks_and_scores_keep_history
         );
     };
     (@each $fresh:expr; $($name:ident),+) => {
@@ -667,6 +669,8 @@ mod workflow_checks {
 }
 mod search_checks;
 pub use search_checks::*;
+mod evaluation_checks;
+pub use evaluation_checks::*;
 
 // ---------------------------------------------------------------------------------------------------
 // Audit trail (DOMAIN.md §9). Kept together at the end of the file; their names close the list of

@@ -9,8 +9,10 @@
 pub mod access;
 pub mod audit;
 pub mod audit_verify;
+pub mod commitment;
 pub mod conformance;
 pub mod error;
+pub mod evaluation;
 pub mod group_commit;
 pub mod joint;
 pub mod keyring;
@@ -76,6 +78,8 @@ pub trait BatchWriter {
 pub struct WriteOutcome {
     pub outcome: UpsertOutcome,
     pub linked: bool,
+    /// The subject the record is linked to now (what an incremental evaluation recomputes).
+    pub subject_id: Option<i64>,
 }
 
 /// Subjects and their records.
@@ -106,6 +110,8 @@ pub trait Store:
     + workflow::WorkflowStore
     + joint::JointStore
     + outbox::OutboxStore
+    + evaluation::EvaluationStore
+    + commitment::CommitmentStore
     + Send
     + Sync
 {
