@@ -12,6 +12,7 @@
 //! assert_eq!(model.grade_of(500).grade, "C");
 //! ```
 
+pub mod export;
 pub mod model;
 pub mod run;
 pub mod score;

@@ -44,6 +44,9 @@ pub struct Settings {
     pub push_backoff_ms: u64,
     /// A delivery is given up (status `failed`, still listed) after this many attempts.
     pub push_max_attempts: u32,
+    /// How long a breach of a credit commitment bars the subject from commitment-based handling, in
+    /// months *(default 12; policy data, see `xinyong_domain::commitment`)*.
+    pub commitment_bar_months: u32,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             push_interval_ms: 1000,
             push_backoff_ms: 5000,
             push_max_attempts: 16,
+            commitment_bar_months: xinyong_domain::commitment::CommitmentRules::default().bar_months,
         }
     }
 }
@@ -113,6 +117,9 @@ impl Settings {
         }
         if let Some(v) = env("XINYONG_REQUEST_TIMEOUT_SECS") {
             self.request_timeout_secs = parse("XINYONG_REQUEST_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = env("XINYONG_COMMITMENT_BAR_MONTHS") {
+            self.commitment_bar_months = parse("XINYONG_COMMITMENT_BAR_MONTHS", &v)?;
         }
         if let Some(v) = env("XINYONG_PUBLIC_URL") {
             self.public_url = v;

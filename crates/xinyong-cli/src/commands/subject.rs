@@ -56,6 +56,14 @@ pub fn run(g: &Global, key: &str, purpose: Option<&str>) -> CmdResult {
             for l in &p.lists {
                 println!("  名单 {} ({}) from {}", l.name, l.kind, l.from);
             }
+            if let Some(e) = &p.evaluation {
+                println!(
+                    "  信用评价 score {} grade {} (model {})",
+                    e["score"],
+                    e["grade"].as_str().unwrap_or("-"),
+                    e["model"].as_str().unwrap_or("-")
+                );
+            }
             Ok(())
         }
         Err(e) => Err(Failure { code: if e.status.as_u16() == 400 { 2 } else { 1 }, message: e.message }),

@@ -4,6 +4,9 @@ pub mod authorisations;
 pub mod batches;
 pub mod cases;
 pub mod checks;
+pub mod commitments;
+pub mod evaluation;
+pub mod inspections;
 pub mod lists;
 pub mod public;
 pub mod push;
@@ -60,9 +63,17 @@ use crate::state::AppState;
         lists::file_entries,
         push::subscribe,
         push::deliveries,
+        commitments::file,
+        commitments::list,
+        commitments::get,
+        commitments::fulfilment,
+        evaluation::stats,
+        inspections::create,
+        inspections::get,
+        inspections::export,
     ),
     modifiers(&BearerAuth),
-    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "service"))
+    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "supervision"), (name = "service"))
 )]
 pub struct ApiDoc;
 
@@ -123,6 +134,13 @@ pub fn router(state: AppState) -> Router {
         .route("/lists/{list}", get(lists::list))
         .route("/subscriptions", post(push::subscribe))
         .route("/deliveries", get(push::deliveries))
+        .route("/commitments", post(commitments::file).get(commitments::list))
+        .route("/commitments/{id}", get(commitments::get))
+        .route("/commitments/{id}/fulfilment", post(commitments::fulfilment))
+        .route("/stats/evaluation", get(evaluation::stats))
+        .route("/inspections", post(inspections::create))
+        .route("/inspections/{id}", get(inspections::get))
+        .route("/inspections/{id}/export", get(inspections::export))
         .route("/keys", get(service::keys))
         .route("/openapi.json", get(service::openapi))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
