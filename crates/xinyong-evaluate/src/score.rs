@@ -147,11 +147,17 @@ impl Evaluator {
             ),
             Source::CommitmentsKept | Source::CommitmentsBroken => {
                 let wanted = if i.source == Source::CommitmentsKept { "fulfilled" } else { "breached" };
+                // A breach whose dishonesty record was repaired, deleted or revoked no longer counts.
+                let withdrawn = |record: Option<i64>| {
+                    record
+                        .is_some_and(|id| facts.records.iter().any(|r| r.id == id && r.status != RecordStatus::Active))
+                };
                 commitments.extend(
                     facts
                         .commitments
                         .iter()
                         .filter(|c| c.status == wanted && c.date <= as_of && start.is_none_or(|s| c.date > s))
+                        .filter(|c| !withdrawn(c.record_id))
                         .map(|c| c.id),
                 )
             }
@@ -267,7 +273,12 @@ mod tests {
                 rec(13, "admin_penalty", d(2025, 11, 20), Severity::General),
                 rec(14, "admin_penalty", d(2022, 1, 1), Severity::Serious),
             ],
-            commitments: vec![FactCommitment { id: 3, status: "fulfilled".into(), date: d(2026, 2, 1) }],
+            commitments: vec![FactCommitment {
+                id: 3,
+                status: "fulfilled".into(),
+                date: d(2026, 2, 1),
+                record_id: None,
+            }],
             current: None,
         };
         let s = evaluator().score(&facts, d(2026, 5, 6));

@@ -75,7 +75,7 @@ fn attach(c: &mut Conn, chunk: &mut [SubjectFacts]) -> Result<()> {
     }
     for r in c.query(
         "SELECT subject_id, id, status,
-            CASE WHEN status = 'pending' THEN made_on ELSE substr(updated_at, 1, 10)::date END
+            CASE WHEN status = 'pending' THEN made_on ELSE substr(updated_at, 1, 10)::date END, record_id
          FROM commitments WHERE subject_id = ANY($1) ORDER BY id",
         &[&ids],
     )? {
@@ -85,6 +85,7 @@ fn attach(c: &mut Conn, chunk: &mut [SubjectFacts]) -> Result<()> {
             id: r.try_get(1).map_err(crate::db_err)?,
             status: r.try_get(2).map_err(crate::db_err)?,
             date: r.try_get(3).map_err(crate::db_err)?,
+            record_id: r.try_get(4).map_err(crate::db_err)?,
         });
     }
     Ok(())

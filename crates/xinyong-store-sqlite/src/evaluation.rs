@@ -79,14 +79,14 @@ fn attach(conn: &Connection, chunk: &mut [SubjectFacts], contiguous: bool) -> Re
         (
             "SELECT subject_id, id, item, status, record_date, end_date, severity FROM records
              WHERE subject_id BETWEEN ?1 AND ?2",
-            "SELECT subject_id, id, status, CASE WHEN status = 'pending' THEN made_on ELSE substr(updated_at, 1, 10) END
+            "SELECT subject_id, id, status, CASE WHEN status = 'pending' THEN made_on ELSE substr(updated_at, 1, 10) END, record_id
              FROM commitments WHERE subject_id BETWEEN ?1 AND ?2 ORDER BY id",
         )
     } else {
         (
             "SELECT subject_id, id, item, status, record_date, end_date, severity FROM records
              WHERE subject_id IN (SELECT value FROM json_each(?3)) AND ?1 <= ?2",
-            "SELECT subject_id, id, status, CASE WHEN status = 'pending' THEN made_on ELSE substr(updated_at, 1, 10) END
+            "SELECT subject_id, id, status, CASE WHEN status = 'pending' THEN made_on ELSE substr(updated_at, 1, 10) END, record_id
              FROM commitments WHERE subject_id IN (SELECT value FROM json_each(?3)) AND ?1 <= ?2 ORDER BY id",
         )
     };
@@ -117,6 +117,7 @@ fn attach(conn: &Connection, chunk: &mut [SubjectFacts], contiguous: bool) -> Re
             id: r.get(1).map_err(db_err)?,
             status: r.get(2).map_err(db_err)?,
             date: date(&r.get::<_, String>(3).map_err(db_err)?)?,
+            record_id: r.get(4).map_err(db_err)?,
         });
     }
     Ok(())

@@ -34,6 +34,8 @@ pub struct FactCommitment {
     pub id: i64,
     pub status: String,
     pub date: NaiveDate,
+    /// The dishonesty record a breach created (its status tells whether the breach was repaired).
+    pub record_id: Option<i64>,
 }
 
 /// The current score of a subject, to tell whether a new one differs.
