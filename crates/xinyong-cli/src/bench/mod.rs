@@ -1,6 +1,7 @@
 //! Benchmarks: each measures our path and a raw baseline of the same work in the same run, so the
 //! ratio holds on a noisy machine. Output: one JSON line per figure on stdout.
 
+mod evaluate;
 mod http;
 mod ingest;
 mod screen;
@@ -35,6 +36,8 @@ pub enum BenchName {
     Search,
     /// `--subjects` identifiers against 0.4 × as many list entries.
     Screen,
+    /// Full recompute of `--subjects` evaluations, then an incremental one after a 10,000-row batch.
+    Evaluate,
 }
 
 /// One benchmark figure.
@@ -107,6 +110,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         (BenchName::Screen, None) => screen::run(&dir, args.subjects, args.seed)?,
         (BenchName::Screen, Some(_)) => {
             anyhow::bail!("the screen bench runs on the embedded store; run it without --database-url")
+        }
+        (BenchName::Evaluate, None) => evaluate::run(&dir, args.subjects, args.seed)?,
+        (BenchName::Evaluate, Some(_)) => {
+            anyhow::bail!("the evaluate bench runs on the embedded store; run it without --database-url")
         }
     };
     for f in figures {
