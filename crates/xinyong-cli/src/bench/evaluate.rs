@@ -162,7 +162,7 @@ pub fn run(dir: &std::path::Path, subjects: u64, seed: u64) -> anyhow::Result<Ve
         )))
     })?;
     rows("admin_license", "sh_amr").write(0..subjects, |i| {
-        if mix(i, seed + 1) % 4 != 0 {
+        if !mix(i, seed + 1).is_multiple_of(4) {
             return Ok(None);
         }
         let date = day(mix(i, seed + 2) % (6 * 365));
@@ -172,7 +172,7 @@ pub fn run(dir: &std::path::Path, subjects: u64, seed: u64) -> anyhow::Result<Ve
         )))
     })?;
     rows("admin_penalty", "sh_amr").write(0..subjects, |i| {
-        if mix(i, seed + 3) % 4 != 0 {
+        if !mix(i, seed + 3).is_multiple_of(4) {
             return Ok(None);
         }
         let severity =
@@ -184,7 +184,7 @@ pub fn run(dir: &std::path::Path, subjects: u64, seed: u64) -> anyhow::Result<Ve
         )))
     })?;
     rows("list_dishonest_debtor", "sh_court").write(0..subjects, |i| {
-        if mix(i, seed + 6) % 20 != 0 {
+        if !mix(i, seed + 6).is_multiple_of(20) {
             return Ok(None);
         }
         let date = day(mix(i, seed + 7) % 1000);

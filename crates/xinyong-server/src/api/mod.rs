@@ -38,6 +38,7 @@ use crate::state::AppState;
         subjects::search::search,
         subjects::get::profile,
         subjects::queries::queries,
+        subjects::evaluations::evaluations,
         authorisations::grant,
         authorisations::revoke,
         public::penalties,
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/subjects", get(subjects::search::search))
         .route("/subjects/{key}", get(subjects::get::profile))
         .route("/subjects/{key}/queries", get(subjects::queries::queries))
+        .route("/subjects/{key}/evaluations", get(subjects::evaluations::evaluations))
         .route("/subjects/{key}/authorisations", get(authorisations::list))
         .route("/authorisations", post(authorisations::grant))
         .route("/authorisations/{id}", delete(authorisations::revoke))

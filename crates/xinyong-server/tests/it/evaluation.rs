@@ -157,6 +157,10 @@ async fn a_breach_lowers_that_subject_only_bars_it_and_a_repair_restores_it() {
     assert_eq!(status, 200, "{done}");
     assert_eq!(w.grade(&w.a).await, (725, "B".to_owned()));
     assert_eq!(w.grade(&w.b).await, before_b);
+    let (status, history) = w.app.get(&format!("/api/v1/subjects/{}/evaluations", w.a), Some(&w.amr)).await;
+    assert_eq!(status, 200, "{history}");
+    let scores: Vec<i64> = history["items"].as_array().unwrap().iter().filter_map(|e| e["score"].as_i64()).collect();
+    assert_eq!(scores, [725, 580, 730], "newest first, one entry per change");
 
     // The overdue queue: a pending commitment past its due date.
     let late = json!({"subject": w.b, "kind": "容缺受理", "matter": "道路运输许可", "content": "补交材料", "date": "2026-04-01", "due": "2026-05-01"});
