@@ -1,7 +1,7 @@
 //! Commitments (`xinyong_store::commitment`), as the embedded store keeps them: filing and recording
 //! fulfilment are one transaction each; a step locks the commitment's row, checks its status, updates
 //! it and appends the history event. Commitments and their events carry the subject id as their
-//! distribution column (migrations/0006_evaluation.sql).
+//! distribution column (migrations/0007_evaluation.sql).
 
 use chrono::NaiveDate;
 use postgres::Row;

@@ -1,6 +1,6 @@
 -- Commitments (信用承诺) with their append-only history; evaluation runs, every score kept (history) and
 -- the current score per subject; inspection plans of graded supervision (分级分类监管). Same content
--- as the embedded store's 0007_evaluation.sql.
+-- as the embedded store's 0008_evaluation.sql.
 --
 -- Distribution (docs/scale.md): commitments, their events, evaluations and evaluation_latest carry the
 -- subject id as the first column of their primary key, so on Citus they are co-located with the
