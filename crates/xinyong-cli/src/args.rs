@@ -189,6 +189,9 @@ pub enum AccountCommand {
     },
     /// The accounts (never their tokens).
     List,
+    /// Set the password a person signs in to the portal with, read as one line from stdin (so it stays
+    /// out of the shell history). Ends the account's open sessions.
+    Password { name: String },
 }
 
 #[derive(Debug, Subcommand)]

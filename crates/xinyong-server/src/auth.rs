@@ -1,6 +1,7 @@
 //! Who is calling: `Authorization: Bearer TOKEN` → an account. Tokens are looked up by their hash;
 //! a missing, unknown or disabled token is 401. Every authenticated request passes the per-account
-//! rate limit (429).
+//! rate limit (429). Without a token, a browser session cookie with its CSRF header also identifies the
+//! caller (channel `web`).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -41,11 +42,8 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("an API token is required (Authorization: Bearer …)"))?;
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let Some(header) = header else { return session_caller(parts, state).await };
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
@@ -67,6 +65,22 @@ impl FromRequestParts<AppState> for Caller {
         state.limits.check(account.id)?;
         Ok(Caller { account, request_id: request_id(parts), channel: Channel::Api })
     }
+}
+
+/// A browser calling the API with its session cookie (the workbench's uploads with progress): allowed
+/// only with the session's CSRF token in `X-CSRF-Token`, so another site cannot make the call.
+async fn session_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    use crate::web::session::{SESSION_COOKIE, constant_time_eq, cookie, session_account};
+    let missing = || ApiError::unauthorized("an API token is required (Authorization: Bearer …)");
+    let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()).ok_or_else(missing)?;
+    let (account, session, _) =
+        session_account(state, token).await?.ok_or_else(|| ApiError::unauthorized("the session has ended"))?;
+    let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
+        return Err(ApiError::forbidden("a session call needs the session's X-CSRF-Token header"));
+    }
+    state.limits.check(account.id)?;
+    Ok(Caller { account, request_id: request_id(parts), channel: Channel::Web })
 }
 
 /// Accounts recently seen, by token hash, for a few seconds: saves a store round trip per request.

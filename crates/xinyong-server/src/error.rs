@@ -87,19 +87,34 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// Rewrites error responses that did not come from [`ApiError`] — axum's extractor rejections (bad
 /// JSON, bad query strings, bodies over the limit), timeouts — into the `{"error": {…}}` shape, so
 /// every error a client sees has one form.
+///
+/// A browser (asking for `text/html`) gets errors outside `/api/`, `/healthz` and `/metrics` as HTML pages.
 pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let wants_html = request
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let is_page = wants_html && !(path.starts_with("/api/") || path == "/healthz" || path == "/metrics");
+    let lang = crate::web::session::cookie(request.headers(), crate::web::session::LANG_COOKIE)
+        .and_then(crate::web::i18n::Lang::parse)
+        .unwrap_or(crate::web::i18n::Lang::Zh);
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    let content_type =
+        response.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let is_json = content_type.starts_with("application/json");
+    let is_html = content_type.starts_with("text/html");
+    if !(status.is_client_error() || status.is_server_error()) || (is_json && !is_page) || is_html {
         return response;
     }
     let (parts, body) = response.into_parts();
     let text = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) if is_json => serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_default(),
         Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
         Err(_) => String::new(),
     };
@@ -124,7 +139,11 @@ pub async fn json_errors(request: axum::extract::Request, next: axum::middleware
     } else {
         text
     };
-    let mut out = ApiError { status, code, message }.into_response();
+    let mut out = if is_page {
+        crate::web::error_page(status, &message, lang)
+    } else {
+        ApiError { status, code, message }.into_response()
+    };
     for (name, value) in parts.headers.iter() {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
             out.headers_mut().insert(name.clone(), value.clone());

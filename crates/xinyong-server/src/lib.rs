@@ -15,6 +15,7 @@ pub mod present;
 pub mod push;
 pub mod settings;
 pub mod state;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -61,6 +62,23 @@ pub async fn checkpoint_loop(state: AppState, every: std::time::Duration) {
     }
 }
 
+/// Deletes ended browser sessions every few minutes (a session past its timeout is refused anyway;
+/// this keeps the table small). Several servers may sweep at once: deleting twice is harmless.
+async fn session_sweep_loop(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        let idle = now - chrono::Duration::minutes(i64::from(state.settings.session_idle_minutes));
+        let created = now - chrono::Duration::hours(i64::from(state.settings.session_absolute_hours));
+        match state.blocking(move |store| Ok(store.purge_sessions(idle, created)?)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "ended sessions removed"),
+            Err(e) => tracing::warn!(error = %e.message, "removing ended sessions"),
+        }
+    }
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
 pub async fn serve(
     listener: TcpListener,
@@ -68,9 +86,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let pusher = tokio::spawn(push::delivery_loop(state.clone()));
+    let sweeper = tokio::spawn(session_sweep_loop(state.clone()));
     let app = api::router(state);
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     pusher.abort();
+    sweeper.abort();
     served?;
     Ok(())
 }

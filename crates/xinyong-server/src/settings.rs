@@ -14,6 +14,11 @@
 //! batch_timeout_secs = 3600
 //! audit_max_batch = 512
 //! public_url = "https://credit.example.gov.cn"
+//! session_idle_minutes = 30
+//! session_absolute_hours = 12
+//! login_max_failures = 5
+//! login_lockout_minutes = 15
+//! secure_cookies = true
 //! ```
 
 use std::net::SocketAddr;
@@ -47,6 +52,17 @@ pub struct Settings {
     /// How long a breach of a credit commitment bars the subject from commitment-based handling, in
     /// months *(default 12; policy data, see `xinyong_domain::commitment`)*.
     pub commitment_bar_months: u32,
+    /// A browser session ends after this long without a request …
+    pub session_idle_minutes: u32,
+    /// … and in any case this long after sign-in.
+    pub session_absolute_hours: u32,
+    /// Failed sign-ins in a row that lock an account …
+    pub login_max_failures: u32,
+    /// … for this long.
+    pub login_lockout_minutes: u32,
+    /// Session cookies carry `Secure`. Unset: yes, except for requests to a loopback host
+    /// (`localhost`, `127.0.0.1`), so a demo works over plain HTTP on one machine.
+    pub secure_cookies: Option<bool>,
 }
 
 impl Default for Settings {
@@ -65,6 +81,11 @@ impl Default for Settings {
             push_backoff_ms: 5000,
             push_max_attempts: 16,
             commitment_bar_months: xinyong_domain::commitment::CommitmentRules::default().bar_months,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_max_failures: 5,
+            login_lockout_minutes: 15,
+            secure_cookies: None,
         }
     }
 }
@@ -123,6 +144,9 @@ impl Settings {
         }
         if let Some(v) = env("XINYONG_PUBLIC_URL") {
             self.public_url = v;
+        }
+        if let Some(v) = env("XINYONG_SECURE_COOKIES") {
+            self.secure_cookies = Some(parse("XINYONG_SECURE_COOKIES", &v)?);
         }
         Ok(())
     }

@@ -17,6 +17,7 @@
 //! - Layout: ready to distribute on Citus by subject (`migrations/0001_init.sql`, docs/scale.md).
 
 mod accounts;
+mod activity;
 mod audit;
 mod batches;
 mod catalog;
@@ -31,6 +32,7 @@ pub mod pool;
 mod publication;
 pub mod scratch;
 mod search;
+mod sessions;
 mod stats;
 mod subjects;
 mod workflow;

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_workflow.sql")),
     (4, include_str!("../migrations/0004_joint.sql")),
     (5, include_str!("../migrations/0005_outbox.sql")),
+    (6, include_str!("../migrations/0006_sessions.sql")),
     (7, include_str!("../migrations/0007_evaluation.sql")),
 ];
 

@@ -71,7 +71,7 @@ impl AuditDb {
         Ok(())
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn read_with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let pooled = self.readers.lock().map_err(|_| poisoned())?.pop();
         let conn = match pooled {
             Some(c) => c,
@@ -137,7 +137,7 @@ impl AuditStore for SqliteStore {
     }
 
     fn audit_after(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>> {
-        self.audit.read(|conn| {
+        self.audit.read_with(|conn| {
             let sql = format!("SELECT {COLUMNS} FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
             let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
             let raw = stmt.query_map(params![after, limit], raw_record).map_err(db_err)?;
@@ -146,7 +146,7 @@ impl AuditStore for SqliteStore {
     }
 
     fn audit_of_subject(&self, subject_id: i64, limit: u32, offset: u32) -> Result<Vec<AuditRecord>> {
-        self.audit.read(|conn| {
+        self.audit.read_with(|conn| {
             let sql = format!("SELECT {COLUMNS} FROM audit WHERE subject_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3");
             let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
             let raw = stmt.query_map(params![subject_id, limit, offset], raw_record).map_err(db_err)?;
@@ -172,7 +172,7 @@ impl AuditStore for SqliteStore {
 
     /// In the order they were added.
     fn checkpoints(&self) -> Result<Vec<AuditCheckpoint>> {
-        self.audit.read(|conn| {
+        self.audit.read_with(|conn| {
             let mut stmt = conn
                 .prepare_cached("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY id")
                 .map_err(db_err)?;

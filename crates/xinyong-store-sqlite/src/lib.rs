@@ -12,6 +12,7 @@
 //! Durability: `synchronous=FULL`, so a committed batch survives power loss before it is reported.
 
 mod accounts;
+mod activity;
 mod audit;
 mod batches;
 mod catalog;
@@ -24,6 +25,7 @@ mod migrate;
 mod outbox;
 mod publication;
 mod search;
+mod sessions;
 mod stats;
 mod subjects;
 mod workflow;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_workflow.sql")),
     (5, include_str!("../migrations/0005_joint.sql")),
     (6, include_str!("../migrations/0006_outbox.sql")),
+    (7, include_str!("../migrations/0007_sessions.sql")),
     (8, include_str!("../migrations/0008_evaluation.sql")),
 ];
 

@@ -374,6 +374,8 @@ macro_rules! run_conformance {
             checks_take_feedback_once_and_count_in_the_loop,
             identifiers_resolve_in_bulk_in_input_order,
             list_changes_are_queued_once_and_attempts_recorded,
+            passwords_lockout_and_sessions_round_trip,
+            activity_counts_purpose_bound_queries_and_cases,
             commitments_settle_once_with_history_and_surface_when_overdue,
             evaluation_facts_come_in_chunks_and_scores_keep_history
         );
@@ -797,4 +799,102 @@ mod audit_checks {
         );
         Ok(())
     }
+}
+
+pub fn passwords_lockout_and_sessions_round_trip(store: &dyn Store) -> Check {
+    use crate::access::{NewAccount, token_hash};
+    use crate::session::NewSession;
+    install_default(store)?;
+    let new = NewAccount {
+        name: "clerk".into(),
+        unit: Some("sh_housing".into()),
+        role: xinyong_domain::access::Role::Supplier,
+        subject_id: None,
+        token_hash: token_hash("t"),
+        created_at: at(1),
+    };
+    let account = store.create_account(&new).map_err(err)?;
+    ensure!(store.credentials("nobody").map_err(err)?.is_none(), "unknown name");
+    let fresh = store.credentials("clerk").map_err(err)?.ok_or("known name")?;
+    ensure!(fresh.password_hash.is_none() && fresh.failed_logins == 0 && fresh.locked_until.is_none(), "{fresh:?}");
+    ensure!(fresh.account == account, "the account comes along");
+
+    ensure!(store.login_failed(account.id, None).map_err(err)? == 1, "first failure");
+    ensure!(store.login_failed(account.id, None).map_err(err)? == 2, "second failure");
+    ensure!(store.login_failed(account.id, Some(at(2))).map_err(err)? == 0, "a lock restarts the count");
+    let locked = store.credentials("clerk").map_err(err)?.ok_or("known")?;
+    ensure!(locked.locked_until == Some(at(2)) && locked.failed_logins == 0, "locked: {locked:?}");
+    store.login_succeeded(account.id).map_err(err)?;
+    ensure!(store.credentials("clerk").map_err(err)?.ok_or("known")?.locked_until.is_none(), "lock cleared");
+
+    let session = |hash: &str, day: u32| NewSession {
+        token_hash: token_hash(hash),
+        account_id: account.id,
+        csrf: format!("csrf-{hash}"),
+        at: at(day),
+    };
+    store.create_session(&session("s1", 3)).map_err(err)?;
+    store.create_session(&session("s2", 4)).map_err(err)?;
+    let s1 = store.session(&token_hash("s1")).map_err(err)?.ok_or("session s1")?;
+    ensure!(s1.account_id == account.id && s1.csrf == "csrf-s1" && s1.created_at == at(3), "{s1:?}");
+    ensure!(s1.last_seen_at == at(3), "last seen at creation");
+    store.touch_session(&token_hash("s1"), at(5)).map_err(err)?;
+    ensure!(store.session(&token_hash("s1")).map_err(err)?.ok_or("s1")?.last_seen_at == at(5), "touched");
+    ensure!(store.session(&token_hash("nope")).map_err(err)?.is_none(), "unknown session");
+
+    // s2 idles since day 4: purged by the idle rule; s1 (seen day 5) stays.
+    ensure!(store.purge_sessions(at(5), at(1)).map_err(err)? == 1, "one idle session purged");
+    ensure!(store.session(&token_hash("s2")).map_err(err)?.is_none(), "s2 gone");
+    ensure!(store.purge_sessions(at(1), at(4)).map_err(err)? == 1, "absolute rule purges s1 (created day 3)");
+    store.create_session(&session("s3", 6)).map_err(err)?;
+    store.end_session(&token_hash("s3")).map_err(err)?;
+    ensure!(store.session(&token_hash("s3")).map_err(err)?.is_none(), "signed out");
+
+    store.create_session(&session("s4", 6)).map_err(err)?;
+    store.login_failed(account.id, None).map_err(err)?;
+    store.set_password(account.id, "$argon2id$v=19$fake", at(7)).map_err(err)?;
+    let set = store.credentials("clerk").map_err(err)?.ok_or("known")?;
+    ensure!(set.password_hash.as_deref() == Some("$argon2id$v=19$fake") && set.failed_logins == 0, "{set:?}");
+    ensure!(store.session(&token_hash("s4")).map_err(err)?.is_none(), "a new password ends every session");
+    ensure!(store.set_password(9999, "x", at(7)).is_err(), "unknown account");
+    Ok(())
+}
+
+pub fn activity_counts_purpose_bound_queries_and_cases(store: &dyn Store) -> Check {
+    use crate::audit::AuditEntry;
+    use xinyong_domain::access::{Channel, Purpose, Role};
+    install_default(store)?;
+    let entry = |day: u32, purpose: Option<Purpose>, channel: Channel| AuditEntry {
+        at: at(day),
+        account_id: Some(1),
+        account_name: "dept".into(),
+        unit: Some("sh_housing".into()),
+        role: Role::Department,
+        action: "profile".into(),
+        subject_id: Some(1),
+        purpose,
+        channel,
+        outcome: "allowed".into(),
+        detail: String::new(),
+        request_id: None,
+    };
+    let empty = store.activity_stats().map_err(err)?;
+    ensure!(empty.queries_by_channel.is_empty() && empty.cases.is_empty(), "nothing yet: {empty:?}");
+    store
+        .append_audit(&[
+            entry(2, Some(Purpose::Supervision), Channel::Api),
+            entry(3, Some(Purpose::Supervision), Channel::Web),
+            entry(4, Some(Purpose::Approval), Channel::Web),
+            entry(5, None, Channel::Api),
+        ])
+        .map_err(err)?;
+    let stats = store.activity_stats().map_err(err)?;
+    ensure!(
+        stats.queries_by_channel == [("web".to_owned(), 2), ("api".to_owned(), 1)],
+        "by channel, entries without a purpose left out: {:?}",
+        stats.queries_by_channel
+    );
+    ensure!(stats.queries_by_purpose[0] == ("supervision".to_owned(), 2), "by purpose: {:?}", stats.queries_by_purpose);
+    ensure!(stats.queries_by_month == [("2026-05".to_owned(), 3)], "by month: {:?}", stats.queries_by_month);
+    Ok(())
 }

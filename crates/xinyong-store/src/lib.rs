@@ -7,6 +7,7 @@
 //! encrypted before they reach a backend, and resident IDs are found by a keyed hash.
 
 pub mod access;
+pub mod activity;
 pub mod audit;
 pub mod audit_verify;
 pub mod commitment;
@@ -18,6 +19,7 @@ pub mod joint;
 pub mod keyring;
 pub mod outbox;
 pub mod search;
+pub mod session;
 pub mod types;
 pub mod vault;
 pub mod workflow;
@@ -110,6 +112,8 @@ pub trait Store:
     + workflow::WorkflowStore
     + joint::JointStore
     + outbox::OutboxStore
+    + session::SessionStore
+    + activity::ActivityStore
     + evaluation::EvaluationStore
     + commitment::CommitmentStore
     + Send

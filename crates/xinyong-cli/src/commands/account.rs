@@ -1,4 +1,4 @@
-//! `xinyong account add|list`.
+//! `xinyong account add|list|password`.
 
 use serde_json::json;
 use xinyong_domain::access::Role;
@@ -25,6 +25,17 @@ pub fn run(g: &Global, command: AccountCommand) -> CmdResult {
             println!("{token}");
             Ok(())
         }
+        AccountCommand::Password { name } => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(Failure::failed)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            set_password(g, &*store, &name, password)?;
+            if g.json {
+                return print_json(&json!({ "account": name, "password_set": true }));
+            }
+            println!("password of {name} set; its open sessions were ended");
+            Ok(())
+        }
         AccountCommand::List => {
             let accounts = store.accounts()?;
             if g.json {
@@ -36,6 +47,18 @@ pub fn run(g: &Global, command: AccountCommand) -> CmdResult {
             Ok(())
         }
     }
+}
+
+/// Sets an account's sign-in password after checking it against the portal's rules.
+pub fn set_password(g: &Global, store: &dyn Store, name: &str, password: &str) -> Result<(), Failure> {
+    use xinyong_server::web::session::{hash_password, password_problem};
+    let creds = store.credentials(name)?.ok_or_else(|| Failure::failed(format!("no account named {name}")))?;
+    if let Some(problem) = password_problem(name, password) {
+        return Err(Failure::usage(problem));
+    }
+    let hash = hash_password(password).map_err(|e| Failure::failed(e.message))?;
+    store.set_password(creds.account.id, &hash, now(g)?)?;
+    Ok(())
 }
 
 /// Creates an account and returns it with its token (shared with `init` and `demo`).

@@ -26,6 +26,9 @@ use crate::{CmdResult, Failure};
 
 const MARKER: &str = ".xinyong-demo";
 
+/// The sign-in password of every demo account (a demo runs on one machine, for trying things out).
+pub const DEMO_PASSWORD: &str = "xinyong-demo-2026";
+
 pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool) -> CmdResult {
     let started = Instant::now();
     let was_demo = prepare_folder(&g.data)?;
@@ -78,7 +81,9 @@ pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool
     super::serve::serve_store(g, store, settings, |addr| {
         println!();
         println!("xinyong demo is running at http://{addr}/  (Ctrl-C stops it)");
-        println!("API tokens of the demo accounts (Authorization: Bearer TOKEN):");
+        println!("portal: http://{addr}/   workbench: http://{addr}/workbench   dashboard: http://{addr}/dashboard");
+        println!("demo accounts: sign in with the name below and the password {DEMO_PASSWORD}");
+        println!("their API tokens (Authorization: Bearer TOKEN):");
         for (role, name, token) in &accounts {
             println!("  {role:<11} {name:<18} {token}");
         }
@@ -99,6 +104,7 @@ fn demo_accounts(
 ) -> Result<Vec<(&'static str, String, String)>, Failure> {
     let now = crate::context::now(g)?;
     store.put_unit(&UnitDef { code: "demo_bank".into(), name: "示例银行上海分行".into(), supplies: vec![] }, now)?;
+    super::account::set_password(g, store, "admin", DEMO_PASSWORD)?;
     let mut out = vec![("admin", "admin".to_owned(), admin_token)];
     for (role, name, unit) in [
         (Role::Supplier, "demo-supplier", "sh_amr"),
@@ -106,6 +112,7 @@ fn demo_accounts(
         (Role::Market, "demo-bank", "demo_bank"),
     ] {
         let (a, token) = super::create_account(g, store, name, Some(unit), role, None)?;
+        super::account::set_password(g, store, name, DEMO_PASSWORD)?;
         out.push((role.as_str(), a.name, token));
     }
     let company =
@@ -113,6 +120,7 @@ fn demo_accounts(
     if let Some(company) = company {
         let uscc = company.uscc.clone().unwrap_or_default();
         let (a, token) = super::create_account(g, store, "demo-company", None, Role::Subject, Some(&uscc))?;
+        super::account::set_password(g, store, "demo-company", DEMO_PASSWORD)?;
         out.push(("subject", format!("{} ({})", a.name, company.name), token));
         store.grant_authorisation(&NewAuthorisation {
             subject_id: company.id,

@@ -45,6 +45,7 @@ use crate::state::AppState;
         public::licenses,
         public::lists,
         stats::collection,
+        stats::activity,
         cases::file_objection,
         cases::get_objection,
         cases::list_objections,
@@ -121,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/licenses", get(public::licenses))
         .route("/public/lists/{list}", get(public::lists))
         .route("/stats/collection", get(stats::collection))
+        .route("/stats/activity", get(stats::activity))
         .route("/objections", post(cases::file_objection).get(cases::list_objections))
         .route("/objections/{id}", get(cases::get_objection))
         .route("/objections/{id}/transition", post(cases::objection_transition))
@@ -166,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(service::healthz))
         .route("/metrics", get(service::metrics))
         .nest("/api/v1", api.merge(uploads))
+        .merge(crate::web::router(&state))
         .fallback(service::not_found)
         .layer(axum::middleware::from_fn(crate::error::json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))

@@ -10,6 +10,7 @@ mod limits;
 mod privacy;
 mod push;
 mod service;
+mod web;
 mod workflows;
 
 use std::collections::BTreeMap;

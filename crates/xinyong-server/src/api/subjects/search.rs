@@ -37,11 +37,15 @@ pub async fn search(
     caller: Caller,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
+    run(&state, personal_view(caller.role(), false), params).await.map(Json)
+}
+
+/// The search under `view` (the public portal searches with [`View::Masked`]).
+pub async fn run(state: &AppState, view: View, params: SearchParams) -> ApiResult<SearchResults> {
     let text = params.q.unwrap_or_default().trim().to_owned();
     if text.chars().count() < 2 {
         return Err(ApiError::bad_request("query_too_short", "search needs at least 2 characters"));
     }
-    let view = personal_view(caller.role(), false);
     let query = SearchQuery {
         text,
         include_natural_persons: view == View::Full,
@@ -51,10 +55,10 @@ pub async fn search(
     let q = query.clone();
     let (catalog, page) = state.blocking(move |store| Ok((store.load_catalog()?, store.search_subjects(&q)?))).await?;
     let presenter = Presenter { catalog: &catalog, view, today: state.clock.today() };
-    Ok(Json(SearchResults {
+    Ok(SearchResults {
         items: page.hits.iter().map(|h| presenter.hit(h)).collect(),
         total: page.total,
         page: query.page,
         per_page: query.per_page,
-    }))
+    })
 }
