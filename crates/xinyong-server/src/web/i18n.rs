@@ -194,6 +194,7 @@ texts! {
     cases_timeliness: "异议与修复办理情况", "Objections and repairs";
     joint_loop: "联合奖惩闭环", "Joint reward/punishment loop";
     grades: "信用评价等级分布", "Grade distribution";
+    evaluation: "公共信用综合评价", "Credit evaluation";
     no_data: "暂无数据", "No data yet";
     open: "办理中", "Open";
     closed: "已办结", "Closed";

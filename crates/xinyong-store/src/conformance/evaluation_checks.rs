@@ -89,8 +89,12 @@ pub fn evaluation_facts_come_in_chunks_and_scores_keep_history(store: &dyn Store
         .map(|(i, c)| draft(i as u64 + 2, &format!("k{i}"), Some(c.clone()), "警告"))
         .collect();
     load(store, "b1", 2, &drafts)?;
-    load(store, "b2", 3, &[draft(2, "k9", Some(company(1)), "罚款")])?;
     let ids: Vec<i64> = claims.iter().map(|c| subject_id(store, c)).collect::<Result<_, _>>()?;
+    // A write says which subject each row is linked to (what an incremental evaluation recomputes).
+    let mut w = store.begin_batch(super::meta("b2", 3)).map_err(err)?;
+    let outcomes = w.write(&super::prepare(store, &[draft(2, "k9", Some(company(1)), "罚款")])?).map_err(err)?;
+    ensure!(outcomes.iter().map(|o| o.subject_id).collect::<Vec<_>>() == [Some(ids[0])], "{outcomes:?}");
+    w.commit(&super::report("b2", 3, 1, [1, 0, 0, 1], Vec::new())).map_err(err)?;
 
     let all = facts_of(store, None, 2)?;
     ensure!(all.iter().map(|f| f.id).collect::<Vec<_>>() == ids, "every subject once, by id: {all:?}");
