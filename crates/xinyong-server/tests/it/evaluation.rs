@@ -174,6 +174,17 @@ async fn a_breach_lowers_that_subject_only_bars_it_and_a_repair_restores_it() {
     let (status, queue) = w.app.get("/api/v1/commitments?overdue=true", Some(&w.admin)).await;
     assert_eq!(status, 200);
     assert_eq!(queue["total"], 1, "{queue}");
+    let (_, metrics) = w.app.get_text("/metrics", None).await;
+    assert!(metrics.contains("xinyong_cases_overdue{kind=\"commitment\"} 1"), "{metrics}");
+    let (_, doc) = w.app.get("/api/v1/openapi.json", None).await;
+    for path in [
+        "/api/v1/commitments",
+        "/api/v1/commitments/{id}/fulfilment",
+        "/api/v1/stats/evaluation",
+        "/api/v1/inspections",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+    }
 }
 
 #[tokio::test]
