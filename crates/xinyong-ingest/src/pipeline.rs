@@ -170,10 +170,9 @@ pub fn ingest_tracked(
             for outcome in writer.write(&drafts)? {
                 report.accepted += 1;
                 report.linked += u64::from(outcome.linked);
-                if let Some(subject) = outcome.subject_id
-                    && outcome.outcome != UpsertOutcome::Unchanged
-                {
-                    touched.insert(subject);
+                if outcome.outcome != UpsertOutcome::Unchanged {
+                    touched.extend(outcome.subject_id);
+                    touched.extend(outcome.previous_subject_id);
                 }
                 match outcome.outcome {
                     UpsertOutcome::Created => report.created += 1,

@@ -82,6 +82,8 @@ pub struct WriteOutcome {
     pub linked: bool,
     /// The subject the record is linked to now (what an incremental evaluation recomputes).
     pub subject_id: Option<i64>,
+    /// An update that moved the record from another subject names that subject (it is touched too).
+    pub previous_subject_id: Option<i64>,
 }
 
 /// Subjects and their records.

@@ -162,5 +162,12 @@ pub fn evaluation_facts_come_in_chunks_and_scores_keep_history(store: &dyn Store
     ensure!(saved.plan == plan && saved.created_at == at(6), "saved: {saved:?}");
     ensure!(store.inspection(saved.id).map_err(err)?.as_ref() == Some(&saved), "read back");
     ensure!(store.inspections(5).map_err(err)?.len() == 1, "listed");
+
+    // A record moving to another subject touches both: the write names the one it left.
+    let mut w = store.begin_batch(super::meta("b3", 7)).map_err(err)?;
+    let outcomes = w.write(&super::prepare(store, &[draft(2, "k0", Some(company(2)), "罚款")])?).map_err(err)?;
+    let moved: Vec<_> = outcomes.iter().map(|o| (o.subject_id, o.previous_subject_id)).collect();
+    ensure!(moved == [(Some(ids[1]), Some(ids[0]))], "moved from the first company to the second: {moved:?}");
+    w.commit(&super::report("b3", 7, 1, [0, 1, 0, 1], Vec::new())).map_err(err)?;
     Ok(())
 }
