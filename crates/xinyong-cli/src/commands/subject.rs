@@ -57,12 +57,17 @@ pub fn run(g: &Global, key: &str, purpose: Option<&str>) -> CmdResult {
                 println!("  名单 {} ({}) from {}", l.name, l.kind, l.from);
             }
             if let Some(e) = &p.evaluation {
-                println!(
-                    "  信用评价 score {} grade {} (model {})",
-                    e["score"],
-                    e["grade"].as_str().unwrap_or("-"),
-                    e["model"].as_str().unwrap_or("-")
-                );
+                let text = |k: &str| e[k].as_str().unwrap_or("-").to_owned();
+                println!("  信用评价 score {} grade {} (model {})", e["score"], text("grade"), text("model"));
+                for i in e["explanation"]["indicators"].as_array().into_iter().flatten() {
+                    println!(
+                        "    {:+} {} ×{} records {}",
+                        i["points"],
+                        i["label"].as_str().unwrap_or("-"),
+                        i["count"],
+                        i["records"]
+                    );
+                }
             }
             Ok(())
         }
