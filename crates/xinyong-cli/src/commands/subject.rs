@@ -62,7 +62,7 @@ pub fn run(g: &Global, key: &str, purpose: Option<&str>) -> CmdResult {
                 for i in e["explanation"]["indicators"].as_array().into_iter().flatten() {
                     println!(
                         "    {:+} {} ×{} records {}",
-                        i["points"],
+                        i["points"].as_f64().unwrap_or(0.0),
                         i["label"].as_str().unwrap_or("-"),
                         i["count"],
                         i["records"]
