@@ -50,7 +50,7 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
-    /// init + synth + ingest of everything + statistics, on a fresh data folder.
+    /// init + synth + ingest of everything + evaluate + statistics, on a fresh data folder.
     Demo {
         #[arg(long, default_value_t = 20_000)]
         subjects: u64,
@@ -120,6 +120,17 @@ pub enum Command {
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
     },
+    /// Recompute every subject's evaluation score and grade (公共信用综合评价); print the count per grade.
+    Evaluate {
+        /// A model file (TOML, as data/evaluation/default.toml); it becomes the platform's active model.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Inspection plans of graded supervision (分级分类监管): random draws per grade from a recorded seed.
+    Inspect {
+        #[command(subcommand)]
+        command: InspectCommand,
+    },
     /// The working-day calendar every statutory deadline counts in.
     Calendar {
         #[command(subcommand)]
@@ -172,6 +183,33 @@ pub enum KeysCommand {
     List,
     /// Make a new signing key; the current one stops signing but stays published.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InspectCommand {
+    /// Draw a plan and store it with its seed.
+    Plan {
+        #[arg(long)]
+        name: String,
+        /// all, unit:CODE, item:CODE or district:NAME.
+        #[arg(long, default_value = "all")]
+        population: String,
+        /// Share of a grade, e.g. `--ratio D=0.3` (repeatable); default: the model's [supervision] ratios.
+        #[arg(long)]
+        ratio: Vec<String>,
+        /// The random seed (recorded); drawn by the platform when omitted.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Export the list: FILE.csv or FILE.xlsx.
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+    },
+    /// A stored plan; checks that its draw reproduces from its seed.
+    Show {
+        id: i64,
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod calendar;
 pub mod catalog;
+pub mod commitment;
 pub mod disclosure;
 pub mod ids;
 pub mod masking;

@@ -87,8 +87,19 @@ pub fn ingest(
     store: &dyn Store,
     catalog: &Catalog,
     req: &IngestRequest,
-    mut reader: Box<dyn RowReader>,
+    reader: Box<dyn RowReader>,
 ) -> Result<BatchReport, IngestError> {
+    ingest_tracked(store, catalog, req, reader).map(|(report, _)| report)
+}
+
+/// [`ingest`], also answering the subjects whose records the batch created or changed, ascending
+/// (what an incremental evaluation recomputes).
+pub fn ingest_tracked(
+    store: &dyn Store,
+    catalog: &Catalog,
+    req: &IngestRequest,
+    mut reader: Box<dyn RowReader>,
+) -> Result<(BatchReport, Vec<i64>), IngestError> {
     check_supplier(catalog, &req.unit, &req.item)?;
     let item = catalog.item(&req.item).ok_or_else(|| IngestError::Refused(format!("item {} is unknown", req.item)))?;
     let require_all = req.format != Format::Jsonl;
@@ -129,6 +140,7 @@ pub fn ingest(
         finished_at: req.now,
     };
     let mut discarded = false;
+    let mut touched = std::collections::BTreeSet::new();
 
     std::thread::scope(|scope| -> Result<(), IngestError> {
         let (tx, rx) = mpsc::sync_channel::<Message>(4);
@@ -158,6 +170,10 @@ pub fn ingest(
             for outcome in writer.write(&drafts)? {
                 report.accepted += 1;
                 report.linked += u64::from(outcome.linked);
+                if outcome.outcome != UpsertOutcome::Unchanged {
+                    touched.extend(outcome.subject_id);
+                    touched.extend(outcome.previous_subject_id);
+                }
                 match outcome.outcome {
                     UpsertOutcome::Created => report.created += 1,
                     UpsertOutcome::Updated => report.updated += 1,
@@ -175,9 +191,10 @@ pub fn ingest(
         report.updated = 0;
         report.unchanged = 0;
         report.linked = 0;
+        touched.clear();
     }
     writer.commit(&report)?;
-    Ok(report)
+    Ok((report, touched.into_iter().collect()))
 }
 
 fn keep_some(kept: &mut Vec<RowIssue>, more: Vec<RowIssue>) {

@@ -143,10 +143,11 @@ pub async fn issue(state: &AppState, caller: &Caller, req: IssueRequest) -> ApiR
             } else {
                 Vec::new()
             };
-            Ok(Some((subject, records, grants, store.load_catalog()?, disputed, queries)))
+            let evaluation = store.latest_evaluation(subject.id)?;
+            Ok(Some((subject, records, grants, store.load_catalog()?, disputed, queries, evaluation)))
         })
         .await?;
-    let Some((subject, records, grants, catalog, disputed, queries)) = found else {
+    let Some((subject, records, grants, catalog, disputed, queries, evaluation)) = found else {
         state.auditor.record(access.entry(&*state.clock, "not_found", "report: no such subject")).await?;
         return Err(ApiError::not_found("no such subject"));
     };
@@ -195,7 +196,7 @@ pub async fn issue(state: &AppState, caller: &Caller, req: IssueRequest) -> ApiR
         subject_identifier: view.uscc.clone().or(view.resident_id.clone()).unwrap_or_default(),
         basic: basic_fields(&subject, &presenter),
         records: shown,
-        evaluation: evaluation_of(&subject),
+        evaluation: evaluation.map(|e| Evaluation { score: f64::from(e.score), grade: e.grade, model: e.model }),
         queries: query_lines(&queries, &catalog),
         period,
         domains,
@@ -234,11 +235,6 @@ pub async fn issue(state: &AppState, caller: &Caller, req: IssueRequest) -> ApiR
             Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "free_report_limit", reason))
         }
     }
-}
-
-/// The evaluation shown in 信用评价: none yet. The evaluation engine hooks in here.
-fn evaluation_of(_subject: &Subject) -> Option<Evaluation> {
-    None
 }
 
 async fn deny<T>(state: &AppState, access: &Access<'_>, reason: String) -> ApiResult<T> {

@@ -58,6 +58,9 @@ pub struct Settings {
     pub free_reports_per_year: u64,
     /// A folder of CJK fonts for PDF reports (else `XINYONG_FONT_DIR`, else the system's).
     pub font_dir: Option<std::path::PathBuf>,
+    /// How long a breach of a credit commitment bars the subject from commitment-based handling, in
+    /// months *(default 12; policy data, see `xinyong_domain::commitment`)*.
+    pub commitment_bar_months: u32,
     /// A browser session ends after this long without a request …
     pub session_idle_minutes: u32,
     /// … and in any case this long after sign-in.
@@ -89,6 +92,7 @@ impl Default for Settings {
             platform_name: "上海市公共信用信息服务平台".to_owned(),
             free_reports_per_year: 2,
             font_dir: None,
+            commitment_bar_months: xinyong_domain::commitment::CommitmentRules::default().bar_months,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             login_max_failures: 5,
@@ -146,6 +150,9 @@ impl Settings {
         }
         if let Some(v) = env("XINYONG_REQUEST_TIMEOUT_SECS") {
             self.request_timeout_secs = parse("XINYONG_REQUEST_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = env("XINYONG_COMMITMENT_BAR_MONTHS") {
+            self.commitment_bar_months = parse("XINYONG_COMMITMENT_BAR_MONTHS", &v)?;
         }
         if let Some(v) = env("XINYONG_PUBLIC_URL") {
             self.public_url = v;

@@ -474,6 +474,7 @@ impl PgBatch<'_> {
         for (record, subject) in records.iter().zip(&subjects) {
             let d = &record.head;
             let subject_id = subject.unwrap_or(0);
+            let mut previous_subject_id = None;
             let outcome = match existing.get(&d.source_key) {
                 None => {
                     let id = next_id;
@@ -524,10 +525,12 @@ impl PgBatch<'_> {
                         .opt_bytea(record.secret.as_deref())
                         .bytea(&record.content_hash)
                         .end_row();
+                    // 0 stands for "not linked", as in `records`.
+                    previous_subject_id = (*old_subject != 0 && *old_subject != subject_id).then_some(*old_subject);
                     UpsertOutcome::Updated
                 }
             };
-            out.push(WriteOutcome { outcome, linked: subject.is_some() });
+            out.push(WriteOutcome { outcome, linked: subject.is_some(), subject_id: *subject, previous_subject_id });
         }
         new_records.send(
             &mut self.conn,

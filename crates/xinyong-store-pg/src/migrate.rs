@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_outbox.sql")),
     (6, include_str!("../migrations/0006_sessions.sql")),
     (7, include_str!("../migrations/0007_reports.sql")),
+    (8, include_str!("../migrations/0008_evaluation.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

@@ -26,7 +26,7 @@ pub(crate) fn time(s: &str) -> Result<Timestamp> {
     chrono::DateTime::parse_from_rfc3339(s).map_err(|e| corrupt("timestamp", e))
 }
 
-fn severity(s: &str) -> Result<Severity> {
+pub(crate) fn severity(s: &str) -> Result<Severity> {
     [Severity::None, Severity::Minor, Severity::General, Severity::Serious]
         .into_iter()
         .find(|v| v.as_str() == s)

@@ -79,7 +79,7 @@ fn case_from_row(r: &Row) -> Result<Case> {
     })
 }
 
-fn event_from_row(r: &Row) -> Result<CaseEvent> {
+pub(crate) fn event_from_row(r: &Row) -> Result<CaseEvent> {
     let seq: i32 = r.try_get(1).map_err(crate::db_err)?;
     Ok(CaseEvent {
         seq: u32::try_from(seq).map_err(|e| corrupt("case event seq", e))?,

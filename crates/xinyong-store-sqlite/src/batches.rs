@@ -346,7 +346,13 @@ impl SqliteBatch<'_> {
 
     /// Inserts first: a new record (the common case of a first load) costs one statement; only on a
     /// key conflict is the stored version read and compared.
-    fn upsert_record(&mut self, record: &PreparedRecord, subject_id: Option<i64>) -> Result<UpsertOutcome> {
+    /// Upserts one row; answers what happened and, for an update that moved the record to another
+    /// subject, the subject it was linked to before.
+    fn upsert_record(
+        &mut self,
+        record: &PreparedRecord,
+        subject_id: Option<i64>,
+    ) -> Result<(UpsertOutcome, Option<i64>)> {
         let draft = &record.head;
         let (fields, secret, hash) = (&record.fields_json, &record.secret, &record.content_hash);
         let date = draft.date.to_string();
@@ -382,16 +388,16 @@ impl SqliteBatch<'_> {
             ])
             .map_err(db_err)?;
         if inserted == 1 {
-            return Ok(UpsertOutcome::Created);
+            return Ok((UpsertOutcome::Created, None));
         }
-        let (id, old_hash): (i64, Vec<u8>) = self
+        let (id, old_hash, old_subject): (i64, Vec<u8>, Option<i64>) = self
             .conn
-            .prepare_cached("SELECT id, content_hash FROM records WHERE item = ?1 AND source_key = ?2")
+            .prepare_cached("SELECT id, content_hash, subject_id FROM records WHERE item = ?1 AND source_key = ?2")
             .map_err(db_err)?
-            .query_row(params![m.item, draft.source_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![m.item, draft.source_key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(db_err)?;
         if old_hash == *hash {
-            return Ok(UpsertOutcome::Unchanged);
+            return Ok((UpsertOutcome::Unchanged, None));
         }
         self.conn
             .prepare_cached(
@@ -426,7 +432,7 @@ impl SqliteBatch<'_> {
                 public_until
             ])
             .map_err(db_err)?;
-        Ok(UpsertOutcome::Updated)
+        Ok((UpsertOutcome::Updated, old_subject.filter(|old| Some(*old) != subject_id)))
     }
 }
 
@@ -438,8 +444,8 @@ impl BatchWriter for SqliteBatch<'_> {
                 Some(claim) => Some(self.resolve_subject(claim)?),
                 None => None,
             };
-            let outcome = self.upsert_record(record, subject_id)?;
-            out.push(WriteOutcome { outcome, linked: subject_id.is_some() });
+            let (outcome, previous_subject_id) = self.upsert_record(record, subject_id)?;
+            out.push(WriteOutcome { outcome, linked: subject_id.is_some(), subject_id, previous_subject_id });
         }
         Ok(out)
     }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_outbox.sql")),
     (7, include_str!("../migrations/0007_sessions.sql")),
     (8, include_str!("../migrations/0008_reports.sql")),
+    (9, include_str!("../migrations/0009_evaluation.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -18,7 +18,7 @@ const SUBJECT_COLUMNS: &str = "id, kind, name, uscc, org_code, rid_enc, created_
 pub(crate) const RECORD_COLUMNS: &str = "id, item, item_version, source_key, subject_id, unit, version, status, record_date, \
      end_date, fields, secret, batch_id, created_at, updated_at, severity, published, public_until";
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
@@ -26,14 +26,14 @@ pub(crate) fn time(s: &str) -> Result<Timestamp> {
     chrono::DateTime::parse_from_rfc3339(s).map_err(|e| corrupt("timestamp", e))
 }
 
-fn severity(s: &str) -> Result<Severity> {
+pub(crate) fn severity(s: &str) -> Result<Severity> {
     [Severity::None, Severity::Minor, Severity::General, Severity::Serious]
         .into_iter()
         .find(|v| v.as_str() == s)
         .ok_or_else(|| corrupt("severity", s))
 }
 
-fn date(s: &str) -> Result<NaiveDate> {
+pub(crate) fn date(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| corrupt("date", e))
 }
 

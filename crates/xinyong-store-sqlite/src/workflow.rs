@@ -31,7 +31,7 @@ fn date(s: Option<String>) -> Result<Option<NaiveDate>> {
     s.map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| corrupt("case date", e))).transpose()
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
@@ -193,14 +193,19 @@ impl RawCase {
 }
 
 fn history(conn: &Connection, case_id: i64) -> Result<Vec<CaseEvent>> {
+    events(conn, "case_events", "case_id", case_id)
+}
+
+/// The history of a case or a commitment (`table` keyed by `key`), oldest first.
+pub(crate) fn events(conn: &Connection, table: &str, key: &str, id: i64) -> Result<Vec<CaseEvent>> {
     let mut stmt = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT seq, at, actor, actor_name, action, from_status, to_status, note, deadline, late
-             FROM case_events WHERE case_id = ?1 ORDER BY seq",
-        )
+             FROM {table} WHERE {key} = ?1 ORDER BY seq"
+        ))
         .map_err(db_err)?;
     let rows = stmt
-        .query_map([case_id], |r| {
+        .query_map([id], |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, String>(1)?,

@@ -376,7 +376,9 @@ macro_rules! run_conformance {
             list_changes_are_queued_once_and_attempts_recorded,
             passwords_lockout_and_sessions_round_trip,
             reports_are_kept_found_by_number_and_free_ones_limited,
-            activity_counts_purpose_bound_queries_and_cases
+            activity_counts_purpose_bound_queries_and_cases,
+            commitments_settle_once_with_history_and_surface_when_overdue,
+            evaluation_facts_come_in_chunks_and_scores_keep_history
         );
     };
     (@each $fresh:expr; $($name:ident),+) => {
@@ -670,6 +672,8 @@ mod workflow_checks {
 }
 mod search_checks;
 pub use search_checks::*;
+mod evaluation_checks;
+pub use evaluation_checks::*;
 
 // ---------------------------------------------------------------------------------------------------
 // Audit trail (DOMAIN.md §9). Kept together at the end of the file; their names close the list of

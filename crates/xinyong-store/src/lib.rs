@@ -10,8 +10,10 @@ pub mod access;
 pub mod activity;
 pub mod audit;
 pub mod audit_verify;
+pub mod commitment;
 pub mod conformance;
 pub mod error;
+pub mod evaluation;
 pub mod group_commit;
 pub mod joint;
 pub mod keyring;
@@ -79,6 +81,10 @@ pub trait BatchWriter {
 pub struct WriteOutcome {
     pub outcome: UpsertOutcome,
     pub linked: bool,
+    /// The subject the record is linked to now (what an incremental evaluation recomputes).
+    pub subject_id: Option<i64>,
+    /// An update that moved the record from another subject names that subject (it is touched too).
+    pub previous_subject_id: Option<i64>,
 }
 
 /// Subjects and their records.
@@ -112,6 +118,8 @@ pub trait Store:
     + session::SessionStore
     + reports::ReportStore
     + activity::ActivityStore
+    + evaluation::EvaluationStore
+    + commitment::CommitmentStore
     + Send
     + Sync
 {

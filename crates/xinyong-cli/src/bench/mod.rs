@@ -1,6 +1,7 @@
 //! Benchmarks: each measures our path and a raw baseline of the same work in the same run, so the
 //! ratio holds on a noisy machine. Output: one JSON line per figure on stdout.
 
+mod evaluate;
 mod http;
 mod ingest;
 mod report;
@@ -38,6 +39,8 @@ pub enum BenchName {
     Screen,
     /// PDF and HTML credit reports per second for subjects with 10 and 200 records (`--subjects` unused).
     Report,
+    /// Full recompute of `--subjects` evaluations, then an incremental one after a 10,000-row batch.
+    Evaluate,
 }
 
 /// One benchmark figure.
@@ -111,6 +114,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         (BenchName::Report, _) => report::run(&dir)?,
         (BenchName::Screen, Some(_)) => {
             anyhow::bail!("the screen bench runs on the embedded store; run it without --database-url")
+        }
+        (BenchName::Evaluate, None) => evaluate::run(&dir, args.subjects, args.seed)?,
+        (BenchName::Evaluate, Some(_)) => {
+            anyhow::bail!("the evaluate bench runs on the embedded store; run it without --database-url")
         }
     };
     for f in figures {

@@ -48,6 +48,7 @@ pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool
     let manifest = generate(&SynthOptions { out: synth_dir.clone(), subjects, seed }).map_err(Failure::failed)?;
     let store = open_store(g)?;
     let reports = load_manifest(g, &*store, &synth_dir, &manifest)?;
+    let (evaluation, model, evaluate_seconds) = super::evaluate::full(g, &*store, None)?;
     let stats = store.collection_stats()?;
     let accepted: u64 = reports.iter().map(|r| r.accepted).sum();
     let rejected: u64 = reports.iter().map(|r| r.rejected).sum();
@@ -56,6 +57,7 @@ pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool
             "data": location(g),
             "batches": reports,
             "stats": stats,
+            "evaluation": super::evaluate::summary(&evaluation, evaluate_seconds),
             "seconds": started.elapsed().as_secs_f64(),
         }));
     }
@@ -67,6 +69,8 @@ pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool
     );
     println!();
     super::stats::print_text(&stats);
+    println!();
+    super::evaluate::print_text(&evaluation, &model, evaluate_seconds);
     let accounts = demo_accounts(g, &*store, admin_token)?;
     if !serve {
         return Ok(());

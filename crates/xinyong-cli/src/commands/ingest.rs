@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use xinyong_evaluate::run::after_change;
 use xinyong_ingest::pipeline::{self, IngestError, IngestRequest};
 use xinyong_ingest::reader::{self, EncodingChoice, Format};
 use xinyong_store::{BatchReport, BatchStatus, Store};
@@ -62,10 +63,14 @@ pub fn ingest_file(
         now,
         today: now.date_naive(),
     };
-    let report = pipeline::ingest(store, &catalog, &request, reader).map_err(|e| match e {
+    let (report, touched) = pipeline::ingest_tracked(store, &catalog, &request, reader).map_err(|e| match e {
         IngestError::File(m) => Failure::usage(format!("{}: {m}", file.display())),
         other => Failure::failed(other),
     })?;
+    // The batch is committed: a failed re-evaluation is reported, not the batch's failure.
+    if let Err(e) = after_change(store, &catalog, &touched, &format!("batch {}", report.batch), now) {
+        eprintln!("warning: batch {} is stored, but re-evaluating its subjects failed: {e}", report.batch);
+    }
     let detail =
         format!("batch {} {}/{}: {} accepted, {} rejected", report.batch, unit, item, report.accepted, report.rejected);
     audit_console(g, store, "batch", report.status.as_str(), detail)?;

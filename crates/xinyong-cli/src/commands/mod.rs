@@ -6,8 +6,10 @@ mod batch;
 mod calendar;
 mod catalog;
 mod demo;
+mod evaluate;
 mod ingest;
 mod init;
+mod inspect;
 mod keys;
 mod report;
 mod screen;
@@ -37,6 +39,8 @@ pub fn dispatch(cli: Cli) -> CmdResult {
         Command::ValidateId => validate_id::run(g),
         Command::Stats => stats::run(g),
         Command::Unit { command } => unit::run(g, command),
+        Command::Evaluate { model } => evaluate::run(g, model.as_deref()),
+        Command::Inspect { command } => inspect::run(g, command),
         Command::Calendar { command } => calendar::run(g, command),
         Command::Screen { file, scenario, out } => screen::run(g, &file, scenario.as_deref(), out.as_deref()),
         Command::Catalog { command } => catalog::run(g, command),

@@ -1,19 +1,48 @@
 //! `xinyong stats`: the operating report's collection figures.
 
 use xinyong_store::CollectionStats;
+use xinyong_store::evaluation::EvaluationRun;
 
-use crate::CmdResult;
 use crate::args::Global;
 use crate::context::{open_store, print_json};
+use crate::{CmdResult, Failure};
 
 pub fn run(g: &Global) -> CmdResult {
     let store = open_store(g)?;
     let stats = store.collection_stats()?;
+    let runs = store.evaluation_runs(20)?;
+    let evaluation = xinyong_server::api::evaluation::evaluation_stats(&runs);
     if g.json {
-        return print_json(&stats);
+        // The collection figures as before, with the evaluation beside them.
+        let mut doc = serde_json::to_value(&stats).map_err(Failure::failed)?;
+        if let Some(o) = doc.as_object_mut() {
+            o.insert("evaluation".to_owned(), evaluation);
+        }
+        return print_json(&doc);
     }
     print_text(&stats);
+    println!();
+    print_evaluation(&runs);
     Ok(())
+}
+
+/// The grade distribution now, and after each of the recent runs (oldest of them first).
+pub fn print_evaluation(runs: &[EvaluationRun]) {
+    let Some(now) = runs.first() else {
+        println!("信用评价 evaluation: none yet (run `xinyong evaluate`)");
+        return;
+    };
+    let total: u64 = now.grades.values().sum();
+    println!("信用评价 evaluation (model {}): {total} subjects", now.model);
+    for (grade, n) in &now.grades {
+        let share = if total == 0 { 0.0 } else { *n as f64 * 100.0 / total as f64 };
+        println!("  {grade}  {n:>10}  {share:>5.1}%");
+    }
+    println!("  distribution over time (run, kind, time, grades):");
+    for r in runs.iter().rev() {
+        let grades: Vec<String> = r.grades.iter().map(|(g, n)| format!("{g} {n}")).collect();
+        println!("  {:>6} {:<11} {}  {}", r.id, r.kind.as_str(), r.at.format("%Y-%m-%d %H:%M"), grades.join("  "));
+    }
 }
 
 pub fn print_text(s: &CollectionStats) {

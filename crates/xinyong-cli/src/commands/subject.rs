@@ -56,6 +56,19 @@ pub fn run(g: &Global, key: &str, purpose: Option<&str>) -> CmdResult {
             for l in &p.lists {
                 println!("  名单 {} ({}) from {}", l.name, l.kind, l.from);
             }
+            if let Some(e) = &p.evaluation {
+                let text = |k: &str| e[k].as_str().unwrap_or("-").to_owned();
+                println!("  信用评价 score {} grade {} (model {})", e["score"], text("grade"), text("model"));
+                for i in e["explanation"]["indicators"].as_array().into_iter().flatten() {
+                    println!(
+                        "    {:+} {} ×{} records {}",
+                        i["points"].as_f64().unwrap_or(0.0),
+                        i["label"].as_str().unwrap_or("-"),
+                        i["count"],
+                        i["records"]
+                    );
+                }
+            }
             Ok(())
         }
         Err(e) => Err(Failure { code: if e.status.as_u16() == 400 { 2 } else { 1 }, message: e.message }),

@@ -4,6 +4,7 @@
 mod calendar;
 mod console;
 mod crash;
+mod evaluate;
 mod ingest;
 mod postgres;
 mod report;

@@ -17,9 +17,10 @@ fn comparable(mut v: Value) -> Value {
     v
 }
 
-/// A profile without internal ids.
+/// A profile without internal ids and the time its evaluation was computed.
 fn profile(mut v: Value) -> Value {
     v["subject"].as_object_mut().map(|o| o.remove("id"));
+    v["evaluation"].as_object_mut().map(|o| o.remove("at"));
     for r in v["records"].as_array_mut().into_iter().flatten() {
         r.as_object_mut().map(|o| o.remove("id"));
     }

@@ -221,6 +221,13 @@ fn case_on(
     }
 }
 
+/// A step that changed the record (corrected, deleted, repaired, revoked) changes its subject's evaluation.
+fn reevaluate(store: &dyn Store, record: &Record, effect: &RecordEffect, cause: &str, now: Timestamp) {
+    if let (Some(subject), false) = (record.subject_id, matches!(effect, RecordEffect::None)) {
+        super::evaluation::refresh(store, &[subject], cause, now);
+    }
+}
+
 fn notice(to: Recipient, title: impl Into<String>, body: impl Into<String>) -> Notice {
     Notice { to, title: title.into(), body: body.into() }
 }
@@ -415,7 +422,9 @@ pub async fn objection_transition(
                 effect,
                 notices,
             };
-            Ok(store.advance_case(&step)?)
+            let case = store.advance_case(&step)?;
+            reevaluate(store, &record, &step.effect, &format!("{} {id} {}", case.kind.as_str(), action.as_str()), now);
+            Ok(case)
         })
         .await?;
     audit(&state, &caller, "objection", case.subject_id, format!("objection {id}: {} → {}", req.action, case.status))
@@ -627,7 +636,9 @@ pub async fn repair_transition(
                 effect,
                 notices,
             };
-            Ok(store.advance_case(&step)?)
+            let case = store.advance_case(&step)?;
+            reevaluate(store, &record, &step.effect, &format!("{} {id} {}", case.kind.as_str(), action.as_str()), now);
+            Ok(case)
         })
         .await?;
     audit(&state, &caller, "repair", case.subject_id, format!("repair {id}: {}", req.action)).await?;
@@ -687,7 +698,9 @@ pub async fn revoke_record(
                 notices,
                 ..case_on(CaseKind::Revocation, &record, "done", Some(due), now, revoked)
             };
-            Ok(store.open_case(&new)?)
+            let case = store.open_case(&new)?;
+            reevaluate(store, &record, &new.effect, &format!("revocation {}", case.id), now);
+            Ok(case)
         })
         .await?;
     audit(&state, &caller, "revocation", case.subject_id, format!("record {record_id} revoked")).await?;

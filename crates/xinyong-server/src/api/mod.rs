@@ -4,6 +4,9 @@ pub mod authorisations;
 pub mod batches;
 pub mod cases;
 pub mod checks;
+pub mod commitments;
+pub mod evaluation;
+pub mod inspections;
 pub mod lists;
 pub mod public;
 pub mod push;
@@ -36,6 +39,7 @@ use crate::state::AppState;
         subjects::search::search,
         subjects::get::profile,
         subjects::queries::queries,
+        subjects::evaluations::evaluations,
         authorisations::grant,
         authorisations::revoke,
         public::penalties,
@@ -65,9 +69,17 @@ use crate::state::AppState;
         reports::create::create,
         reports::get::get,
         reports::verify::verify,
+        commitments::file,
+        commitments::list,
+        commitments::get,
+        commitments::fulfilment,
+        evaluation::stats,
+        inspections::create,
+        inspections::get,
+        inspections::export,
     ),
     modifiers(&BearerAuth),
-    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "reports"), (name = "service"))
+    tags((name = "subjects"), (name = "batches"), (name = "public"), (name = "stats"), (name = "workflows"), (name = "joint"), (name = "reports"), (name = "supervision"), (name = "service"))
 )]
 pub struct ApiDoc;
 
@@ -105,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/subjects", get(subjects::search::search))
         .route("/subjects/{key}", get(subjects::get::profile))
         .route("/subjects/{key}/queries", get(subjects::queries::queries))
+        .route("/subjects/{key}/evaluations", get(subjects::evaluations::evaluations))
         .route("/subjects/{key}/authorisations", get(authorisations::list))
         .route("/authorisations", post(authorisations::grant))
         .route("/authorisations/{id}", delete(authorisations::revoke))
@@ -131,6 +144,13 @@ pub fn router(state: AppState) -> Router {
         .route("/deliveries", get(push::deliveries))
         .route("/reports", post(reports::create::create))
         .route("/reports/{file}", get(reports::get::get))
+        .route("/commitments", post(commitments::file).get(commitments::list))
+        .route("/commitments/{id}", get(commitments::get))
+        .route("/commitments/{id}/fulfilment", post(commitments::fulfilment))
+        .route("/stats/evaluation", get(evaluation::stats))
+        .route("/inspections", post(inspections::create))
+        .route("/inspections/{id}", get(inspections::get))
+        .route("/inspections/{id}/export", get(inspections::export))
         .route("/keys", get(service::keys))
         .route("/openapi.json", get(service::openapi))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
@@ -155,7 +175,6 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(service::healthz))
         .route("/metrics", get(service::metrics))
-        .route("/verify/{number}", get(reports::page::verify_page))
         .nest("/api/v1", api.merge(uploads))
         .merge(crate::web::router(&state))
         .fallback(service::not_found)

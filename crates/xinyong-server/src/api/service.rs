@@ -40,6 +40,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(e) => tracing::error!(error = %e.message, "counting overdue cases for /metrics"),
     }
+    match state.blocking(move |store| Ok(store.overdue_commitments(today)?)).await {
+        Ok(n) => state.metrics.overdue.with_label_values(&["commitment"]).set(i64::try_from(n).unwrap_or(i64::MAX)),
+        Err(e) => tracing::error!(error = %e.message, "counting overdue commitments for /metrics"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }
 

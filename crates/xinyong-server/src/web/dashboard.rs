@@ -35,6 +35,7 @@ struct Dashboard {
     cases_chart: String,
     loop_chart: String,
     loop_rows: Vec<(String, u64, u64, u64)>,
+    grades_chart: String,
 }
 
 fn category_label(code: &str) -> String {
@@ -46,10 +47,15 @@ pub async fn dashboard(State(state): State<AppState>, v: Visitor) -> WebResult {
     if !matches!(role, Role::Admin | Role::Department) {
         return Err(ApiError::forbidden("the dashboard is for the centre and departments")).page(&v);
     }
-    let (stats, activity, loops) = state
-        .blocking(|store| Ok((store.collection_stats()?, store.activity_stats()?, store.loop_stats()?)))
+    let (stats, activity, loops, runs) = state
+        .blocking(|store| {
+            Ok((store.collection_stats()?, store.activity_stats()?, store.loop_stats()?, store.evaluation_runs(1)?))
+        })
         .await
         .page(&v)?;
+    // The grade distribution of every subject's current score (公共信用综合评价).
+    let grades: Vec<(String, f64)> =
+        runs.first().map(|r| r.grades.iter().map(|(g, x)| (g.clone(), *x as f64)).collect()).unwrap_or_default();
     let t = v.lang.text();
     let n = |x: u64| x as f64;
     let by_unit: Vec<(String, f64)> = stats.by_unit.iter().map(|u| (u.name.clone(), n(u.accepted))).collect();
@@ -122,6 +128,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Visitor) -> WebResult {
         cases_chart: chart::bars(t.cases_timeliness, &cases_bars, "", None, t.no_data),
         loop_chart: chart::bars(t.joint_loop, &loop_bars, "%", Some(100.0), t.no_data),
         loop_rows,
+        grades_chart: chart::bars(t.grades, &grades, "", None, t.no_data),
     };
     render(&page, &v)
 }

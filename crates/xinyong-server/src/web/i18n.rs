@@ -194,6 +194,7 @@ texts! {
     cases_timeliness: "异议与修复办理情况", "Objections and repairs";
     joint_loop: "联合奖惩闭环", "Joint reward/punishment loop";
     grades: "信用评价等级分布", "Grade distribution";
+    evaluation: "公共信用综合评价", "Credit evaluation";
     no_data: "暂无数据", "No data yet";
     open: "办理中", "Open";
     closed: "已办结", "Closed";
@@ -223,5 +224,16 @@ texts! {
     signed_in_as: "当前用户", "Signed in as";
     issue_report: "出具信用报告", "Issue a credit report";
     verify_intro: "上传平台出具的信用报告文件（PDF、HTML 或 JSON），核验其是否由本平台出具且未被篡改。", "Upload a credit report file (PDF, HTML or JSON) issued by this platform to check that it is authentic and unaltered.";
+    report_kind: "报告类型", "Report kind";
+    standard_report: "标准版信用报告", "Standard credit report";
+    special_report: "专用信用报告（替代无违法违规证明）", "Special credit report (replaces certificates of no violation)";
+    domains: "领域（专用信用报告）", "Domains (special report)";
+    domains_hint: "专用信用报告须选择领域；起止日期默认为近三年。", "A special report names its domains; the period defaults to the last three years.";
+    report_number: "报告编号", "Report number";
+    report_signed: "报告文件带有平台的电子签名，任何改动都会使核验失败。", "Report files carry the platform's signature: any change makes verification fail.";
+    register_found: "该报告编号由本平台出具，真实有效。", "This platform issued a report with this number.";
+    register_missing: "未找到该编号的信用报告，该编号不是本平台出具的报告编号", "No report with this number was issued by this platform";
+    file_valid: "文件真实有效：内容与平台签发时一致。", "Authentic: the file is exactly as the platform signed it.";
+    file_invalid: "核验失败：文件已被改动或非本平台出具", "Not authentic: the file was changed or not issued by this platform";
     footer: "本平台数据来源于各提供单位，如有异议可依法提出。", "Data come from the supplying units; you may object to any of it by law.";
 }

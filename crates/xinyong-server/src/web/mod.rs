@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod i18n;
 pub mod people;
 pub mod public;
+pub mod reports;
 pub mod session;
 pub mod supplier;
 pub mod view;
@@ -248,6 +249,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/workbench/catalog", get(admin::catalog))
         .route("/workbench/accounts", get(admin::accounts).post(admin::add_account))
         .route("/workbench/audit", get(admin::audit))
+        .route("/workbench/reports", get(reports::report_form).post(reports::issue))
+        .route("/workbench/reports/{id}", get(reports::issued))
+        .route("/workbench/reports/{id}/{ext}", get(reports::file))
+        .route("/verify/{number}", get(reports::verify_number))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
@@ -255,7 +260,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let uploads = Router::new()
         .route("/workbench/upload", get(supplier::upload_form).post(supplier::upload))
         .layer(DefaultBodyLimit::disable());
-    pages.merge(uploads).layer(axum::middleware::from_fn(page_headers))
+    // A report file to verify: PDFs of long reports run to a few MiB.
+    let verify = Router::new()
+        .route("/verify", get(reports::verify_form).post(reports::verify_upload))
+        .layer(DefaultBodyLimit::max(32 << 20));
+    pages.merge(uploads).merge(verify).layer(axum::middleware::from_fn(page_headers))
 }
 
 #[cfg(test)]

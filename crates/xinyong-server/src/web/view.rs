@@ -27,6 +27,12 @@ pub struct RecordRow {
     pub fields: Vec<(String, String)>,
 }
 
+/// A profile's evaluation in a few words: score, grade and model version.
+pub fn evaluation_label(e: &serde_json::Value) -> String {
+    let score = e["score"].as_i64().map_or_else(|| "—".to_owned(), |s| s.to_string());
+    format!("{score} · {} ({})", e["grade"].as_str().unwrap_or("—"), e["model"].as_str().unwrap_or("—"))
+}
+
 /// A subject kind in words.
 pub fn kind_label(kind: &str, lang: &Lang) -> &'static str {
     match (kind, *lang) {

@@ -238,6 +238,15 @@ async fn each_role_does_its_main_task_in_a_real_browser() {
     c.goto(&format!("{base}/workbench/me")).await.unwrap();
     wait_text(&c, "异议处理中").await;
     shot(&c, "subject-me").await;
+    // It asks for its own credit report and opens the verification page its QR code points to.
+    c.goto(&format!("{base}/workbench/reports")).await.unwrap();
+    c.find(Locator::Css("#report-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "报告编号").await;
+    shot(&c, "report-issued").await;
+    let number = c.find(Locator::Css("#report-number")).await.unwrap().text().await.unwrap();
+    c.goto(&format!("{base}/verify/{number}")).await.unwrap();
+    wait_text(&c, "真实有效").await;
+    shot(&c, "verify").await;
     sign_out(&c).await;
 
     // The centre accepts and decides it from its queue.

@@ -4,6 +4,7 @@
 
 mod access;
 mod batches;
+mod evaluation;
 mod joint;
 mod limits;
 mod privacy;

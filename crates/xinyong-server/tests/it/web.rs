@@ -477,3 +477,44 @@ async fn an_admin_creates_an_account_that_can_sign_in() {
     assert_eq!(other.sign_in("newclerk", "a good long one").await.status, StatusCode::SEE_OTHER);
     assert!(b.get("/workbench/catalog").await.body.contains("admin_penalty"));
 }
+
+#[tokio::test]
+async fn a_report_issued_on_the_workbench_verifies_on_the_public_page_and_a_changed_one_does_not() {
+    let app = TestApp::spawn().await;
+    let seeded = seed(&app);
+    let uscc = seeded.company.id.as_str().to_owned();
+    with_password(&app, "dept", Role::Department, Some("sh_housing"), None);
+    let mut b = Browser::new(&app);
+    b.sign_in("dept", PASSWORD).await;
+    let form = b.get("/workbench/reports").await;
+    assert!(form.body.contains("name=\"domain\""), "{}", form.body);
+    let csrf = form.hidden("csrf");
+    let missing = b.post("/workbench/reports", &[("csrf", &csrf), ("subject", &uscc), ("kind", "special")]).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("domains"), "a special report without domains says why: {}", missing.body);
+    let issued = b.post("/workbench/reports", &[("csrf", &csrf), ("subject", &uscc), ("kind", "standard")]).await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let page = b.get(issued.location()).await;
+    let number = page.body.split("id=\"report-number\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let json = b.get(&format!("{}/json", issued.location())).await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert!(json.body.contains(&number));
+
+    // The QR code's page, without signing in.
+    let mut public = Browser::new(&app);
+    let register = public.get(&format!("/verify/{number}")).await;
+    assert_eq!(register.status, StatusCode::OK);
+    assert!(register.body.contains("真实有效") && register.body.contains(&seeded.company.name), "{}", register.body);
+    assert_eq!(public.get("/verify/XY20990101FFFFFFFFFF").await.status, StatusCode::NOT_FOUND);
+
+    // Uploading the file: authentic as issued, not after one changed byte.
+    let upload = |bytes: Vec<u8>| {
+        let (content_type, body) = multipart(&[], "report.json", &bytes);
+        public.http.post(format!("{}/verify", app.base)).header("content-type", content_type).body(body).send()
+    };
+    let ok = upload(json.body.clone().into_bytes()).await.unwrap().text().await.unwrap();
+    assert!(ok.contains("文件真实有效") && ok.contains(&number), "{ok}");
+    let tampered = json.body.replacen(&seeded.company.name, "上海改名有限公司", 1);
+    let bad = upload(tampered.into_bytes()).await.unwrap().text().await.unwrap();
+    assert!(bad.contains("核验失败"), "{bad}");
+}

@@ -104,7 +104,9 @@ pub async fn create(
             pipeline::check_supplier(&catalog, &request.unit, &request.item).map_err(refusal)?;
             let reader = reader::open_path(file.path(), request.format, encoding)
                 .map_err(|e| ApiError::unprocessable("bad_file", e.message))?;
-            pipeline::ingest(store, &catalog, &request, reader).map_err(refusal)
+            let (report, touched) = pipeline::ingest_tracked(store, &catalog, &request, reader).map_err(refusal)?;
+            crate::api::evaluation::refresh(store, &touched, &format!("batch {}", report.batch), request.now);
+            Ok(report)
         })
         .await;
     let report = match outcome {

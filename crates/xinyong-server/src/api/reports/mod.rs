@@ -1,7 +1,6 @@
 //! `/reports`: issue a credit report, fetch it as PDF, HTML or JSON, verify a report file (public);
-//! and the public verification page the report's QR code points to (`/verify/{number}`).
+//! the public verification pages (`/verify`, `/verify/{number}`) are the portal's (`crate::web::reports`).
 
 pub mod create;
 pub mod get;
-pub mod page;
 pub mod verify;

@@ -72,10 +72,11 @@ pub async fn profile(
             let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
             let disputed = store.records_with_open_case(CaseKind::Objection, &ids)?;
             let calendar = policy.calendar(store)?;
-            Ok(Some((subject, records, grants, store.load_catalog()?, disputed, calendar)))
+            let evaluation = store.latest_evaluation(subject.id)?;
+            Ok(Some((subject, records, grants, store.load_catalog()?, disputed, calendar, evaluation)))
         })
         .await?;
-    let Some((subject, records, grants, catalog, disputed, calendar)) = found else {
+    let Some((subject, records, grants, catalog, disputed, calendar, evaluation)) = found else {
         state.auditor.record(access.entry(&*state.clock, "not_found", "no such subject")).await?;
         return Err(ApiError::not_found("no such subject"));
     };
@@ -122,7 +123,11 @@ pub async fn profile(
         subject: presenter.subject(&subject),
         records: shown,
         lists,
-        evaluation: None,
+        // The explanation names records; it goes to those who may see every record (not the market role).
+        evaluation: evaluation.as_ref().map(|e| {
+            let explained = matches!(role, Role::Admin | Role::Department | Role::Supplier) || own;
+            super::super::evaluation::profile_view(e, explained)
+        }),
         purpose: purpose.code().to_owned(),
         query_log: logged.seq,
     }))

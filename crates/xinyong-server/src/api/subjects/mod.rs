@@ -1,5 +1,6 @@
-//! `/subjects`: search, profile (purpose-bound, logged), who queried a subject.
+//! `/subjects`: search, profile (purpose-bound, logged), who queried a subject, its evaluation history.
 
+pub mod evaluations;
 pub mod get;
 pub mod queries;
 pub mod search;
