@@ -78,6 +78,10 @@ pub fn run(g: &Global, subjects: u64, listen: SocketAddr, seed: u64, serve: bool
     let store: Arc<dyn Store> = Arc::from(store);
     let mut settings = Settings::load(None, |k| std::env::var(k).ok()).map_err(Failure::usage)?;
     settings.listen = listen;
+    // Report QR codes point at this demo unless a public address was configured.
+    if std::env::var_os("XINYONG_PUBLIC_URL").is_none() {
+        settings.public_url = format!("http://{listen}");
+    }
     super::serve::serve_store(g, store, settings, |addr| {
         println!();
         println!("xinyong demo is running at http://{addr}/  (Ctrl-C stops it)");
