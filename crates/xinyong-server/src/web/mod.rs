@@ -176,6 +176,28 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
+/// An optional date field of a form (`YYYY-MM-DD`; empty means absent), with an error naming the field.
+pub fn form_date(field: &str, value: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::bad_request("bad_date", format!("{field}: {text:?} is not a date (YYYY-MM-DD)"))),
+    }
+}
+
+/// The purposes a role may name (code, Chinese name), for the purpose selects of forms.
+pub fn purposes_for(role: Role) -> Vec<(&'static str, &'static str)> {
+    use xinyong_domain::access::{Purpose, may_use_purpose};
+    Purpose::all().filter(|p| may_use_purpose(role, *p)).map(|p| (p.code(), p.label())).collect()
+}
+
+/// The government scenarios of joint reward/punishment checks (code, Chinese name).
+pub fn scenarios() -> Vec<(&'static str, &'static str)> {
+    use xinyong_domain::access::Purpose;
+    Purpose::all().filter(|p| p.is_government()).map(|p| (p.code(), p.label())).collect()
+}
+
 /// A local path to go to after a form, never another site (`//evil`, `https://…`).
 pub fn local_path(next: Option<&str>, default: &str) -> String {
     match next {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::Value;
-use xinyong_domain::access::{Purpose, Role, may_use_purpose};
+use xinyong_domain::access::Role;
 
 use super::session::Visitor;
 use super::{Chrome, OrPage, WebResult, render};
@@ -44,11 +44,6 @@ pub async fn workbench(v: Visitor, Query(q): Query<Changed>) -> WebResult {
     render(&Workbench { c }, &v)
 }
 
-/// The purposes a role may name, for the query form.
-fn purposes_for(role: Role) -> Vec<(&'static str, &'static str)> {
-    Purpose::all().filter(|p| may_use_purpose(role, *p)).map(|p| (p.code(), p.label())).collect()
-}
-
 #[derive(Template)]
 #[template(path = "query.html")]
 struct QueryPage {
@@ -77,7 +72,7 @@ pub async fn query(State(state): State<AppState>, v: Visitor, Query(f): Query<Qu
         c: Chrome::new(&v, v.lang.text().profile_query),
         key: key.clone(),
         purpose: purpose.clone(),
-        purposes: purposes_for(caller.role()),
+        purposes: super::purposes_for(caller.role()),
         profile: None,
         records: Vec::new(),
         problem: None,
@@ -108,7 +103,7 @@ struct CheckForm {
 
 pub async fn check_form(v: Visitor) -> WebResult {
     v.signed_in().page(&v)?;
-    let scenarios = Purpose::all().filter(|p| p.is_government()).map(|p| (p.code(), p.label())).collect();
+    let scenarios = super::scenarios();
     render(&CheckForm { c: Chrome::new(&v, v.lang.text().check), subject: String::new(), scenarios, problem: None }, &v)
 }
 
@@ -125,7 +120,7 @@ pub async fn check(State(state): State<AppState>, v: Visitor, Form(f): Form<Chec
     match crate::api::checks::check(State(state), caller, Json(req)).await {
         Ok((_, Json(check))) => Ok(Redirect::to(&format!("/workbench/checks/{}", check.id)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::UNAUTHORIZED => {
-            let scenarios = Purpose::all().filter(|p| p.is_government()).map(|p| (p.code(), p.label())).collect();
+            let scenarios = super::scenarios();
             let c = Chrome::new(&v, v.lang.text().check);
             let mut r = render(&CheckForm { c, subject: f.subject, scenarios, problem: Some(e.message) }, &v)?;
             *r.status_mut() = e.status;

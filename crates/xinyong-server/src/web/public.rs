@@ -186,20 +186,12 @@ pub async fn publicity(
     Query(f): Query<PublicityForm>,
 ) -> WebResult {
     let t = v.lang.text();
-    let date = |s: &Option<String>, what: &str| -> Result<Option<chrono::NaiveDate>, ApiError> {
-        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| ApiError::bad_request("bad_date", format!("{what}: {text:?} is not a date (YYYY-MM-DD)"))),
-        }
-    };
     let params = PublicParams {
         page: f.page,
         per_page: Some(20),
         unit: f.unit.clone().filter(|u| !u.trim().is_empty()),
-        from: date(&f.from, "from").page(&v)?,
-        to: date(&f.to, "to").page(&v)?,
+        from: super::form_date("from", f.from.as_deref()).page(&v)?,
+        to: super::form_date("to", f.to.as_deref()).page(&v)?,
     };
     let catalog = state.blocking(|store| Ok(store.load_catalog()?)).await.page(&v)?;
     let lists: Vec<(String, String)> = catalog

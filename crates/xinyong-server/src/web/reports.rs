@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::{Form, Json};
 use serde::Deserialize;
-use xinyong_domain::access::{Purpose, Role, may_use_purpose};
+use xinyong_domain::access::Role;
 use xinyong_domain::masking::mask_name;
 use xinyong_domain::subject::SubjectKind;
 use xinyong_report::model::ReportKind;
@@ -38,7 +38,7 @@ fn form_page(state: &AppState, v: &Visitor, subject: String, problem: Option<Str
     let own = role == Role::Subject;
     let subject = if own { user.account().subject_id.map(|s| s.to_string()).unwrap_or_default() } else { subject };
     let domains = state.reports.domains.all().iter().map(|d| (d.code.clone(), d.name.clone())).collect();
-    let purposes = Purpose::all().filter(|p| may_use_purpose(role, *p)).map(|p| (p.code(), p.label())).collect();
+    let purposes = super::purposes_for(role);
     let status =
         if problem.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
     let c = Chrome::new(v, v.lang.text().issue_report);
@@ -61,14 +61,7 @@ pub async fn issue(State(state): State<AppState>, v: Visitor, Form(pairs): Form<
     let field = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, val)| val.trim().to_owned());
     let caller = v.check_csrf(&field("csrf").unwrap_or_default()).page(&v)?.caller.clone();
     let subject = field("subject").unwrap_or_default();
-    let date = |k: &str| -> Result<Option<chrono::NaiveDate>, ApiError> {
-        match field(k).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(t) => chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| ApiError::bad_request("bad_date", format!("{k}: {t:?} is not a date (YYYY-MM-DD)"))),
-        }
-    };
+    let date = |k: &str| super::form_date(k, field(k).as_deref());
     let (from, to) = match (date("from"), date("to")) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => return form_page(&state, &v, subject, Some(e.message)),
