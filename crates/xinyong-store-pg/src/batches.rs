@@ -89,11 +89,15 @@ impl BatchStore for PgStore {
             subjects: HashMap::new(),
             issue_seq: 0,
             fresh_keys: FreshKeys::unknown(),
-            new_records: CopyRows::new(),
-            new_keys: CopyRows::new(),
+            new_records: CopyRows::binary(),
+            new_keys: CopyRows::binary(),
             open: true,
         };
         batch.conn.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
+        // Every lookup of a batch is by key, a few thousand keys at a time. Statistics lag behind a
+        // table that a load is filling, and on them the planner would rather scan `subject_keys` whole
+        // for every chunk (a hashed `= ANY`) than probe its index; this transaction never wants that.
+        batch.conn.client.batch_execute("SET LOCAL enable_seqscan = off").map_err(db_err)?;
         // Under the lock no other batch writes records, so an item without records now gets only
         // those this batch writes (fresh_keys.rs).
         let has_records: bool =
@@ -471,6 +475,7 @@ impl PgBatch<'_> {
             (std::mem::take(&mut self.new_records), std::mem::take(&mut self.new_keys));
         let mut updates = CopyRows::new();
         let m = &self.meta;
+        let item_version = m.item_version as i32;
         for (record, subject) in records.iter().zip(&subjects) {
             let d = &record.head;
             let subject_id = subject.unwrap_or(0);
@@ -485,8 +490,8 @@ impl PgBatch<'_> {
                         .text(&m.item)
                         .text(&d.source_key)
                         .text(&m.unit)
-                        .int(i64::from(m.item_version))
-                        .int(1)
+                        .int4(item_version)
+                        .int4(1)
                         .text("active")
                         .date(d.date)
                         .opt_date(d.end_date)
