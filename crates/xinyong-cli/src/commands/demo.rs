@@ -19,7 +19,7 @@ use xinyong_store::access::NewAuthorisation;
 use xinyong_store::{BatchReport, Store};
 use xinyong_synth::{Manifest, SynthOptions, generate};
 
-use super::ingest::ingest_file;
+use super::ingest::ingest_batch;
 use crate::args::Global;
 use crate::context::{location, open_store, print_json};
 use crate::{CmdResult, Failure};
@@ -157,7 +157,8 @@ fn prepare_folder(dir: &Path) -> Result<bool, Failure> {
 }
 
 /// Ingests every file of a synth manifest, in order, and checks that each accepted exactly
-/// `rows − invalid_rows` rows.
+/// `rows − invalid_rows` rows. Nothing is evaluated per batch: the caller evaluates once when the load
+/// is done (`demo` runs a full evaluation), instead of re-scoring the same subjects after every file.
 pub fn load_manifest(
     g: &Global,
     store: &dyn Store,
@@ -169,7 +170,7 @@ pub fn load_manifest(
         let format =
             Format::parse(&f.format).ok_or_else(|| Failure::failed(format!("manifest format {}", f.format)))?;
         let encoding = EncodingChoice::parse(&f.encoding).unwrap_or(EncodingChoice::Auto);
-        let report = ingest_file(g, store, &f.unit, &f.item, &dir.join(&f.path), format, encoding, false)?;
+        let (report, _) = ingest_batch(g, store, &f.unit, &f.item, &dir.join(&f.path), format, encoding, false)?;
         if report.accepted != f.rows - f.invalid_rows {
             return Err(Failure::failed(format!(
                 "{}: accepted {} rows, the manifest expects {} (first error: {:?})",

@@ -36,7 +36,7 @@ pub fn run(g: &Global, args: &IngestArgs) -> CmdResult {
     Ok(())
 }
 
-/// Loads one file (shared with `demo`).
+/// Loads one file as one batch, then re-evaluates the subjects it touched.
 #[allow(clippy::too_many_arguments)]
 pub fn ingest_file(
     g: &Global,
@@ -48,6 +48,32 @@ pub fn ingest_file(
     encoding: EncodingChoice,
     all_or_nothing: bool,
 ) -> Result<BatchReport, Failure> {
+    let (report, touched) = ingest_batch(g, store, unit, item, file, format, encoding, all_or_nothing)?;
+    // The batch is committed: a failed re-evaluation is reported, not the batch's failure.
+    let cause = format!("batch {}", report.batch);
+    let reevaluated = match store.load_catalog() {
+        Ok(catalog) => after_change(store, &catalog, &touched, &cause, report.started_at).map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = reevaluated {
+        eprintln!("warning: batch {} is stored, but re-evaluating its subjects failed: {e}", report.batch);
+    }
+    Ok(report)
+}
+
+/// Loads one file as one batch and audits it, without evaluating: answers the report and the subjects
+/// the batch created or changed. For loads of many files that evaluate once at the end (`demo`).
+#[allow(clippy::too_many_arguments)]
+pub fn ingest_batch(
+    g: &Global,
+    store: &dyn Store,
+    unit: &str,
+    item: &str,
+    file: &Path,
+    format: Format,
+    encoding: EncodingChoice,
+    all_or_nothing: bool,
+) -> Result<(BatchReport, Vec<i64>), Failure> {
     let catalog = store.load_catalog()?;
     pipeline::check_supplier(&catalog, unit, item).map_err(Failure::failed)?;
     let reader = reader::open_path(file, format, encoding)
@@ -67,14 +93,10 @@ pub fn ingest_file(
         IngestError::File(m) => Failure::usage(format!("{}: {m}", file.display())),
         other => Failure::failed(other),
     })?;
-    // The batch is committed: a failed re-evaluation is reported, not the batch's failure.
-    if let Err(e) = after_change(store, &catalog, &touched, &format!("batch {}", report.batch), now) {
-        eprintln!("warning: batch {} is stored, but re-evaluating its subjects failed: {e}", report.batch);
-    }
     let detail =
         format!("batch {} {}/{}: {} accepted, {} rejected", report.batch, unit, item, report.accepted, report.rejected);
     audit_console(g, store, "batch", report.status.as_str(), detail)?;
-    Ok(report)
+    Ok((report, touched))
 }
 
 fn print_text(r: &BatchReport) {
