@@ -115,7 +115,7 @@ pub fn run_pg(dir: &Path, url: &str, subjects: u64, seed: u64) -> anyhow::Result
     let accepted: u64 = reports.iter().map(|r| r.accepted).sum();
     drop(store);
 
-    let (baseline_rows, baseline_seconds) = raw_copy_baseline(url)?;
+    let (baseline_rows, baseline_seconds) = raw_copy_baseline(url, dir)?;
     let mut extra = serde_json::Map::new();
     extra.insert("subjects".into(), json!(subjects));
     extra.insert("accepted".into(), json!(accepted));
@@ -131,19 +131,28 @@ pub fn run_pg(dir: &Path, url: &str, subjects: u64, seed: u64) -> anyhow::Result
     )])
 }
 
-/// Reads the stored rows (id, 18-character subject, item, fields JSON) into COPY text, then times one
-/// `COPY` of them into a bare table with a primary key, and its commit.
-fn raw_copy_baseline(url: &str) -> anyhow::Result<(u64, f64)> {
-    use std::io::Write;
+/// Reads the stored rows (id, 18-character subject, item, fields JSON) into COPY text in a file of `dir`
+/// (not in memory, so that the bench's peak memory is the ingest's), then times one `COPY` of them
+/// into a bare table with a primary key, and its commit.
+fn raw_copy_baseline(url: &str, dir: &Path) -> anyhow::Result<(u64, f64)> {
+    use std::io::{BufReader, Read, Seek};
     let mut client = xinyong_store_pg::parse_url(url)?.connect(postgres::NoTls)?;
-    let mut text = Vec::new();
-    let mut n = 0u64;
+    let mut text = tempfile::tempfile_in(dir).context("baseline file")?;
     let mut reader = client.copy_out(
         "COPY (SELECT id, lpad(subject_id::text, 18, '0'), item, fields FROM xinyong.records ORDER BY id) TO STDOUT",
     )?;
     std::io::copy(&mut reader, &mut text)?;
     drop(reader);
-    n += text.iter().filter(|&&b| b == b'\n').count() as u64;
+    text.rewind()?;
+    let (mut n, mut buf) = (0u64, vec![0u8; 1 << 20]);
+    loop {
+        let read = text.read(&mut buf)?;
+        if read == 0 {
+            break;
+        }
+        n += buf[..read].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    text.rewind()?;
     client.batch_execute(
         "DROP SCHEMA IF EXISTS xinyong_bench CASCADE; CREATE SCHEMA xinyong_bench;
          CREATE TABLE xinyong_bench.raw (id bigint PRIMARY KEY, subject text NOT NULL, item text NOT NULL, body text NOT NULL);",
@@ -151,9 +160,7 @@ fn raw_copy_baseline(url: &str) -> anyhow::Result<(u64, f64)> {
     let t = Instant::now();
     let mut tx = client.transaction()?;
     let mut writer = tx.copy_in("COPY xinyong_bench.raw (id, subject, item, body) FROM STDIN")?;
-    for chunk in text.chunks(1 << 20) {
-        writer.write_all(chunk).context("raw copy")?;
-    }
+    std::io::copy(&mut BufReader::with_capacity(1 << 20, &text), &mut writer).context("raw copy")?;
     writer.finish()?;
     tx.commit()?;
     let seconds = t.elapsed().as_secs_f64();
