@@ -190,7 +190,10 @@ impl CopyRows {
     }
 
     pub fn end_row(&mut self) {
-        if self.binary {
+        if self.binary && self.row_start {
+            // A row without columns: its count, and nothing else.
+            self.buf.extend_from_slice(&0i16.to_be_bytes());
+        } else if self.binary {
             let at = self.row_at;
             self.buf[at..at + 2].copy_from_slice(&self.columns.to_be_bytes());
         } else {

@@ -19,7 +19,7 @@ use xinyong_synth::{SynthOptions, generate};
 
 use super::{Figure, round};
 use crate::args::Global;
-use crate::commands::load_manifest;
+use crate::commands::{evaluate_all, load_manifest};
 use crate::context::platform_offset;
 
 /// Concurrent clients: enough to keep both cores busy without queueing (Little: 2,000 req/s × 4 ms ≈ 8).
@@ -40,6 +40,8 @@ fn platform(dir: &Path, subjects: u64, seed: u64) -> anyhow::Result<SqliteStore>
     store.install_catalog(&Catalog::default_catalog()?, now)?;
     let g = Global { data: data.clone(), database_url: None, json: true, now: None };
     load_manifest(&g, &store, &synth, &manifest).map_err(|f| anyhow::anyhow!(f.message))?;
+    // Profiles carry their subject's evaluation, as on a running platform.
+    evaluate_all(&g, &store, None).map_err(|f| anyhow::anyhow!(f.message))?;
     Ok(store)
 }
 
@@ -142,6 +144,8 @@ fn pg_platform(dir: &Path, url: &str, subjects: u64, seed: u64) -> anyhow::Resul
     store.install_catalog(&Catalog::default_catalog()?, now)?;
     let g = Global { data, database_url: Some(url.to_owned()), json: true, now: None };
     load_manifest(&g, &store, &synth, &manifest).map_err(|f| anyhow::anyhow!(f.message))?;
+    // Profiles carry their subject's evaluation, as on a running platform.
+    evaluate_all(&g, &store, None).map_err(|f| anyhow::anyhow!(f.message))?;
     Ok(store)
 }
 

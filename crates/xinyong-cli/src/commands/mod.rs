@@ -22,6 +22,7 @@ mod validate_id;
 mod verify;
 
 pub use demo::load_manifest;
+pub use evaluate::full as evaluate_all;
 pub use ingest::ingest_file;
 
 use crate::args::{Cli, Command};
