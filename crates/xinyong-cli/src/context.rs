@@ -73,6 +73,23 @@ pub fn operator() -> String {
     format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "operator".to_owned()))
 }
 
+/// The operator at the console as a caller of the server's handlers (admin, channel `cli`).
+pub fn console_caller(now: xinyong_store::Timestamp) -> xinyong_server::auth::Caller {
+    xinyong_server::auth::Caller {
+        account: xinyong_store::access::Account {
+            id: 0,
+            name: operator(),
+            unit: None,
+            role: xinyong_domain::access::Role::Admin,
+            subject_id: None,
+            disabled: false,
+            created_at: now,
+        },
+        request_id: None,
+        channel: xinyong_domain::access::Channel::Cli,
+    }
+}
+
 /// Records a console action in the audit trail (commands write as the platform's operator).
 pub fn audit_console(
     g: &Global,

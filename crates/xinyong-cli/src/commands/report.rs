@@ -7,18 +7,15 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde_json::json;
-use xinyong_domain::access::{Channel, Role};
 use xinyong_report::model::ReportKind;
 use xinyong_report::sign::Format;
-use xinyong_server::auth::Caller;
 use xinyong_server::reports::{IssueRequest, issue, render};
 use xinyong_server::{FixedClock, Settings};
 use xinyong_store::Store;
-use xinyong_store::access::Account;
 use xinyong_store::keyring::Keyring;
 
 use crate::args::Global;
-use crate::context::{now, open_store, print_json};
+use crate::context::{console_caller, now, open_store, print_json};
 use crate::{CmdResult, Failure};
 
 pub struct Args {
@@ -39,23 +36,6 @@ fn date(flag: &str, value: Option<&str>) -> Result<Option<NaiveDate>, Failure> {
                 .map_err(|e| Failure::usage(format!("{flag} {v:?}: expected YYYY-MM-DD ({e})")))
         })
         .transpose()
-}
-
-/// The operator at the console as a caller (admin, channel `cli`).
-pub fn console_caller(now: xinyong_store::Timestamp) -> Caller {
-    Caller {
-        account: Account {
-            id: 0,
-            name: crate::context::operator(),
-            unit: None,
-            role: Role::Admin,
-            subject_id: None,
-            disabled: false,
-            created_at: now,
-        },
-        request_id: None,
-        channel: Channel::Cli,
-    }
 }
 
 pub fn run(g: &Global, a: Args) -> CmdResult {

@@ -4,15 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use xinyong_domain::access::{Channel, Role};
 use xinyong_server::api::subjects::get::{ProfileParams, profile};
-use xinyong_server::auth::Caller;
 use xinyong_server::{FixedClock, Settings};
 use xinyong_store::Store;
-use xinyong_store::access::Account;
 
 use crate::args::Global;
-use crate::context::{now, open_store, print_json};
+use crate::context::{console_caller, now, open_store, print_json};
 use crate::{CmdResult, Failure};
 
 pub fn run(g: &Global, key: &str, purpose: Option<&str>) -> CmdResult {
@@ -20,19 +17,7 @@ pub fn run(g: &Global, key: &str, purpose: Option<&str>) -> CmdResult {
     let now = now(g)?;
     let state = xinyong_server::app_state(store, Settings::default(), Arc::new(FixedClock(now)), None)
         .map_err(Failure::failed)?;
-    let caller = Caller {
-        account: Account {
-            id: 0,
-            name: crate::context::operator(),
-            unit: None,
-            role: Role::Admin,
-            subject_id: None,
-            disabled: false,
-            created_at: now,
-        },
-        request_id: None,
-        channel: Channel::Cli,
-    };
+    let caller = console_caller(now);
     let params = ProfileParams { purpose: purpose.map(str::to_owned), openness: None };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Failure::failed)?;
     let result = runtime.block_on(profile(State(state), caller, Path(key.to_owned()), Query(params)));
