@@ -19,7 +19,7 @@ use xinyong_store::access::NewAuthorisation;
 use xinyong_store::{BatchReport, Store};
 use xinyong_synth::{Manifest, SynthOptions, generate};
 
-use super::ingest::ingest_batch;
+use super::ingest::{FileJob, ingest_batches};
 use crate::args::Global;
 use crate::context::{location, open_store, print_json};
 use crate::{CmdResult, Failure};
@@ -165,12 +165,17 @@ pub fn load_manifest(
     dir: &Path,
     manifest: &Manifest,
 ) -> Result<Vec<BatchReport>, Failure> {
-    let mut reports = Vec::with_capacity(manifest.files.len());
+    let mut jobs = Vec::with_capacity(manifest.files.len());
     for f in &manifest.files {
         let format =
             Format::parse(&f.format).ok_or_else(|| Failure::failed(format!("manifest format {}", f.format)))?;
         let encoding = EncodingChoice::parse(&f.encoding).unwrap_or(EncodingChoice::Auto);
-        let (report, _) = ingest_batch(g, store, &f.unit, &f.item, &dir.join(&f.path), format, encoding, false)?;
+        jobs.push(FileJob { unit: f.unit.clone(), item: f.item.clone(), path: dir.join(&f.path), format, encoding });
+    }
+    let mut reports = Vec::with_capacity(manifest.files.len());
+    let mut expected = manifest.files.iter();
+    ingest_batches(g, store, &jobs, false, |_, report, _| {
+        let Some(f) = expected.next() else { return Err(Failure::failed("more batches than manifest files")) };
         if report.accepted != f.rows - f.invalid_rows {
             return Err(Failure::failed(format!(
                 "{}: accepted {} rows, the manifest expects {} (first error: {:?})",
@@ -181,6 +186,7 @@ pub fn load_manifest(
             )));
         }
         reports.push(report);
-    }
+        Ok(())
+    })?;
     Ok(reports)
 }

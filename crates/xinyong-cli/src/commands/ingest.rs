@@ -1,9 +1,9 @@
 //! `xinyong ingest`: load one file as one batch.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use xinyong_evaluate::run::after_change;
-use xinyong_ingest::pipeline::{self, IngestError, IngestRequest};
+use xinyong_ingest::pipeline::{self, IngestError, IngestRequest, Job};
 use xinyong_ingest::reader::{self, EncodingChoice, Format};
 use xinyong_store::{BatchReport, BatchStatus, Store};
 
@@ -62,7 +62,7 @@ pub fn ingest_file(
 }
 
 /// Loads one file as one batch and audits it, without evaluating: answers the report and the subjects
-/// the batch created or changed. For loads of many files that evaluate once at the end (`demo`).
+/// the batch created or changed.
 #[allow(clippy::too_many_arguments)]
 pub fn ingest_batch(
     g: &Global,
@@ -74,29 +74,72 @@ pub fn ingest_batch(
     encoding: EncodingChoice,
     all_or_nothing: bool,
 ) -> Result<(BatchReport, Vec<i64>), Failure> {
-    let catalog = store.load_catalog()?;
-    pipeline::check_supplier(&catalog, unit, item).map_err(Failure::failed)?;
-    let reader = reader::open_path(file, format, encoding)
-        .map_err(|e| Failure::usage(format!("{}: {}", file.display(), e.message)))?;
-    let now = now(g)?;
-    let request = IngestRequest {
-        batch_id: new_batch_id(now),
-        unit: unit.to_owned(),
-        item: item.to_owned(),
-        format,
-        file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
-        all_or_nothing,
-        now,
-        today: now.date_naive(),
-    };
-    let (report, touched) = pipeline::ingest_tracked(store, &catalog, &request, reader).map_err(|e| match e {
-        IngestError::File(m) => Failure::usage(format!("{}: {m}", file.display())),
-        other => Failure::failed(other),
+    let job = FileJob { unit: unit.to_owned(), item: item.to_owned(), path: file.to_owned(), format, encoding };
+    let mut answer = None;
+    ingest_batches(g, store, std::slice::from_ref(&job), all_or_nothing, |_, report, touched| {
+        answer = Some((report, touched));
+        Ok(())
     })?;
-    let detail =
-        format!("batch {} {}/{}: {} accepted, {} rejected", report.batch, unit, item, report.accepted, report.rejected);
-    audit_console(g, store, "batch", report.status.as_str(), detail)?;
-    Ok((report, touched))
+    answer.ok_or_else(|| Failure::failed(format!("{}: the file was not loaded", file.display())))
+}
+
+/// One file of [`ingest_batches`].
+pub struct FileJob {
+    pub unit: String,
+    pub item: String,
+    pub path: PathBuf,
+    pub format: Format,
+    pub encoding: EncodingChoice,
+}
+
+/// Loads files in order, one batch each, audited and not evaluated (for loads of many files that
+/// evaluate once at the end, such as `demo`). The next file is read and validated while the store
+/// commits the one before. `each` sees every committed batch, in order, with the subjects it created or
+/// changed, and may stop the load with a failure; so does the first file that cannot be loaded.
+pub fn ingest_batches(
+    g: &Global,
+    store: &dyn Store,
+    files: &[FileJob],
+    all_or_nothing: bool,
+    mut each: impl FnMut(&FileJob, BatchReport, Vec<i64>) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let catalog = store.load_catalog()?;
+    let start = now(g)?;
+    let jobs = files.iter().map(|f| {
+        let now = now(g).unwrap_or(start);
+        let request = IngestRequest {
+            batch_id: new_batch_id(now),
+            unit: f.unit.clone(),
+            item: f.item.clone(),
+            format: f.format,
+            file_name: f.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            all_or_nothing,
+            now,
+            today: now.date_naive(),
+        };
+        let open = move || reader::open_path(&f.path, f.format, f.encoding).map_err(IngestError::from);
+        Job { request, open: Box::new(open) }
+    });
+    let mut files_done = files.iter();
+    let mut result = Ok(());
+    pipeline::ingest_sequence(store, &catalog, jobs, |_, outcome| {
+        let Some(file) = files_done.next() else { return false };
+        result = outcome
+            .map_err(|e| match e {
+                IngestError::File(m) => Failure::usage(format!("{}: {m}", file.path.display())),
+                other => Failure::failed(other),
+            })
+            .and_then(|(report, touched)| {
+                let detail = format!(
+                    "batch {} {}/{}: {} accepted, {} rejected",
+                    report.batch, file.unit, file.item, report.accepted, report.rejected
+                );
+                audit_console(g, store, "batch", report.status.as_str(), detail)?;
+                each(file, report, touched)
+            });
+        result.is_ok()
+    });
+    result
 }
 
 fn print_text(r: &BatchReport) {

@@ -23,7 +23,7 @@ mod verify;
 
 pub use demo::load_manifest;
 pub use evaluate::full as evaluate_all;
-pub use ingest::ingest_file;
+pub use ingest::{FileJob, ingest_batches, ingest_file};
 
 use crate::args::{Cli, Command};
 

@@ -274,3 +274,60 @@ fn xlsx_and_json_lines_are_read_too() {
     assert_eq!((v["rows"].as_u64(), v["accepted"].as_u64()), (Some(3), Some(2)), "{v}");
     assert_eq!(errors_of(&v)[0].0, 2);
 }
+
+/// `ingest_batches` (what `demo` loads with) reads the next file while the store commits the one
+/// before; the batches still commit in order, a file that cannot be loaded stops the load with its own
+/// error, and nothing after it is stored — on both backends.
+#[test]
+fn a_sequence_of_files_commits_in_order_and_stops_at_the_first_bad_file() {
+    use xinyong_cli::args::Global;
+    use xinyong_cli::commands::{FileJob, ingest_batches};
+    use xinyong_ingest::reader::{EncodingChoice, Format};
+
+    for p in [Platform::new(), Platform::postgres()] {
+        let good = penalty_csv(&[GOOD_COMPANY, GOOD_SHOP]);
+        let second = penalty_csv(&[GOOD_PERSON, BAD_CHECK]);
+        let no_date = penalty_csv(&[GOOD_COMPANY]).replace(",处罚决定日期", ",某日期");
+        let files = [("1.csv", good.as_str()), ("2.csv", second.as_str()), ("3.csv", no_date.as_str())];
+        let job = |(name, text): (&str, &str)| FileJob {
+            unit: "sh_amr".into(),
+            item: "admin_penalty".into(),
+            path: p.file(name, text.as_bytes()),
+            format: Format::Csv,
+            encoding: EncodingChoice::Auto,
+        };
+        let mut jobs: Vec<FileJob> = files.into_iter().map(job).collect();
+        let fourth = penalty_csv(&[&GOOD_SHOP.replace("2025〕2号", "2025〕7号")]);
+        let fifth = penalty_csv(&[&GOOD_SHOP.replace("2025〕2号", "2025〕8号")]);
+        jobs.extend([job(("4.csv", &fourth)), job(("5.csv", &fifth))]);
+        let g =
+            Global { data: p.data(), database_url: p.db.as_ref().map(|d| d.url().to_owned()), json: true, now: None };
+        let store = xinyong_cli::context::open_store(&g).unwrap();
+
+        let mut seen = Vec::new();
+        let failure = ingest_batches(&g, &*store, &jobs, false, |file, report, touched| {
+            seen.push((file.path.file_name().unwrap().to_owned(), report.accepted, report.rejected, touched.len()));
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(failure.code, 2, "{}", failure.message);
+        assert!(failure.message.contains("3.csv") && failure.message.contains("处罚决定日期"), "{}", failure.message);
+        assert_eq!(seen, [("1.csv".into(), 2, 0, 2), ("2.csv".into(), 1, 1, 1)]);
+        drop(store);
+        let (_, stats) = p.json(&["stats"]);
+        assert_eq!((stats["records"].as_u64(), stats["subjects"].as_u64()), (Some(3), Some(3)), "{stats}");
+
+        // A caller that stops after the first batch: the file read ahead is not stored.
+        let store = xinyong_cli::context::open_store(&g).unwrap();
+        let mut batches = 0;
+        let stopped = ingest_batches(&g, &*store, &jobs[3..], false, |_, _, _| {
+            batches += 1;
+            Err(xinyong_cli::Failure::failed("enough"))
+        });
+        assert_eq!(stopped.unwrap_err().message, "enough");
+        assert_eq!(batches, 1);
+        drop(store);
+        let (_, stats) = p.json(&["stats"]);
+        assert_eq!(stats["records"].as_u64(), Some(4), "{stats}");
+    }
+}
