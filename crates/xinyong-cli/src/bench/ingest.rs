@@ -1,7 +1,8 @@
 //! `xinyong-bench ingest`: synth files → our full ingest path (read, decode, validate, link, upsert
 //! with history, commit) against a raw insert of the same rows into a bare table: on SQLite one
 //! transaction of prepared INSERTs (WAL, synchronous=NORMAL), on PostgreSQL one `COPY … FROM STDIN`
-//! (text format, one transaction) — the ceilings STACK.md measures.
+//! (text format, one transaction, timed until a CHECKPOINT has written it) — the ceilings STACK.md
+//! measures.
 
 use std::path::Path;
 use std::time::Instant;
@@ -93,8 +94,8 @@ fn raw_insert_baseline(source: &Path, target: &Path) -> anyhow::Result<(u64, f64
 }
 
 /// The same on PostgreSQL: the platform is made in the database `url` names (its keys in `dir/data`),
-/// and the baseline COPYs the stored rows into a bare table of a scratch schema, timing the COPY and
-/// its commit only.
+/// and the baseline COPYs the stored rows into a bare table of a scratch schema. Each side starts after
+/// a CHECKPOINT and is timed until a CHECKPOINT after its last commit has written its rows.
 pub fn run_pg(dir: &Path, url: &str, subjects: u64, seed: u64) -> anyhow::Result<Vec<Figure>> {
     let synth_dir = dir.join("synth");
     let t = Instant::now();
@@ -109,8 +110,14 @@ pub fn run_pg(dir: &Path, url: &str, subjects: u64, seed: u64) -> anyhow::Result
     let store = PgStore::create(url, &data, true)?;
     store.install_catalog(&Catalog::default_catalog()?, now)?;
 
+    // Both sides start with no dirty buffers and are timed until their rows are in the table files
+    // (a CHECKPOINT after the commit), as the SQLite bench times until the WAL is checkpointed:
+    // otherwise one side's unwritten buffers would be written on the other side's clock.
+    let mut admin = xinyong_store_pg::parse_url(url)?.connect(postgres::NoTls)?;
+    admin.batch_execute("CHECKPOINT").context("CHECKPOINT (the bench needs a superuser or pg_checkpoint)")?;
     let t = Instant::now();
     let reports = load_manifest(&g, &store, &synth_dir, &manifest).map_err(|f| anyhow::anyhow!(f.message))?;
+    admin.batch_execute("CHECKPOINT")?;
     let seconds = t.elapsed().as_secs_f64();
     let accepted: u64 = reports.iter().map(|r| r.accepted).sum();
     drop(store);
@@ -133,7 +140,7 @@ pub fn run_pg(dir: &Path, url: &str, subjects: u64, seed: u64) -> anyhow::Result
 
 /// Reads the stored rows (id, 18-character subject, item, fields JSON) into COPY text in a file of `dir`
 /// (not in memory, so that the bench's peak memory is the ingest's), then times one `COPY` of them
-/// into a bare table with a primary key, and its commit.
+/// into a bare table with a primary key, its commit and the checkpoint that writes it to the table files.
 fn raw_copy_baseline(url: &str, dir: &Path) -> anyhow::Result<(u64, f64)> {
     use std::io::{BufReader, Read, Seek};
     let mut client = xinyong_store_pg::parse_url(url)?.connect(postgres::NoTls)?;
@@ -157,12 +164,14 @@ fn raw_copy_baseline(url: &str, dir: &Path) -> anyhow::Result<(u64, f64)> {
         "DROP SCHEMA IF EXISTS xinyong_bench CASCADE; CREATE SCHEMA xinyong_bench;
          CREATE TABLE xinyong_bench.raw (id bigint PRIMARY KEY, subject text NOT NULL, item text NOT NULL, body text NOT NULL);",
     )?;
+    client.batch_execute("CHECKPOINT")?;
     let t = Instant::now();
     let mut tx = client.transaction()?;
     let mut writer = tx.copy_in("COPY xinyong_bench.raw (id, subject, item, body) FROM STDIN")?;
     std::io::copy(&mut BufReader::with_capacity(1 << 20, &text), &mut writer).context("raw copy")?;
     writer.finish()?;
     tx.commit()?;
+    client.batch_execute("CHECKPOINT")?;
     let seconds = t.elapsed().as_secs_f64();
     client.batch_execute("DROP SCHEMA xinyong_bench CASCADE")?;
     Ok((n, seconds))
