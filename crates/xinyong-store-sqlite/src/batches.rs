@@ -2,9 +2,10 @@
 //! a crash or kill at any point leaves it wholly absent; `synchronous=FULL` makes the commit durable
 //! before the caller reports it.
 //!
-//! Per row: resolve the subject (a bounded in-memory cache in front of an indexed lookup; created on
-//! first sight, every name kept), then look the record up by (item, source key): absent → insert,
-//! same keyed content hash → unchanged, other content → the old version moves to `record_versions`.
+//! Per row: resolve the subject (a bounded in-memory cache, kept across batches, in front of an indexed
+//! lookup; created on first sight, every name kept), then look the record up by (item, source key):
+//! absent → insert, same keyed content hash → unchanged, other content → the old version moves to
+//! `record_versions`.
 
 use std::collections::HashMap;
 use std::sync::MutexGuard;
@@ -22,14 +23,21 @@ use xinyong_store::{
 use crate::checkpoint::Checkpointer;
 use crate::{SqliteStore, db_err, poisoned, search};
 
-/// Subjects remembered per batch; cleared when full so memory stays bounded.
+/// Subjects remembered; cleared when full so memory stays bounded.
 const SUBJECT_CACHE_LIMIT: usize = 200_000;
 
-/// Subjects this batch has resolved, by identifier, with the name they were last stored under. One map
+/// Subjects the batches have resolved, by identifier, with the name they were last stored under. One map
 /// per kind of identifier (a USCC and a resident ID can share their 18 characters), looked up by `&str`.
+///
+/// Kept from one batch to the next, because consecutive files name mostly the same subjects. Only
+/// batches write subjects, on the one writer connection; the cache is emptied when a batch rolls
+/// back, and when `PRAGMA data_version` shows that another connection (another process) committed
+/// since our last batch, since it may have created or renamed subjects.
 #[derive(Default)]
-struct SubjectCache {
+pub(crate) struct SubjectCache {
     by_kind: [HashMap<String, (i64, String)>; 3],
+    /// `data_version` of the writer connection after our last commit.
+    data_version: Option<i64>,
 }
 
 impl SubjectCache {
@@ -57,7 +65,12 @@ impl SubjectCache {
 
     fn clear(&mut self) {
         self.by_kind.iter_mut().for_each(HashMap::clear);
+        self.data_version = None;
     }
+}
+
+fn data_version(conn: &Connection) -> Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(db_err)
 }
 
 struct SqliteBatch<'a> {
@@ -66,7 +79,7 @@ struct SqliteBatch<'a> {
     vault: &'a Vault,
     meta: BatchMeta,
     now: String,
-    subjects: SubjectCache,
+    subjects: MutexGuard<'a, SubjectCache>,
     issue_seq: u64,
     open: bool,
 }
@@ -74,7 +87,12 @@ struct SqliteBatch<'a> {
 impl BatchStore for SqliteStore {
     fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>> {
         let conn = self.writer.lock().map_err(|_| poisoned())?;
+        let mut subjects = self.subjects.lock().map_err(|_| poisoned())?;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
+        // Read inside the write lock: nothing can commit between this and our batch.
+        if subjects.data_version != Some(data_version(&conn)?) {
+            subjects.clear();
+        }
         let now = meta.started_at.to_rfc3339();
         let mut batch = SqliteBatch {
             conn,
@@ -82,7 +100,7 @@ impl BatchStore for SqliteStore {
             vault: &self.vault,
             meta,
             now,
-            subjects: SubjectCache::default(),
+            subjects,
             issue_seq: 0,
             open: true,
         };
@@ -465,6 +483,7 @@ impl BatchWriter for SqliteBatch<'_> {
         self.finish_batch_row(report)?;
         self.conn.execute_batch("RELEASE rows; COMMIT").map_err(db_err)?;
         self.open = false;
+        self.subjects.data_version = data_version(&self.conn).ok();
         self.checkpointer.nudge();
         Ok(())
     }
@@ -472,10 +491,12 @@ impl BatchWriter for SqliteBatch<'_> {
 
 impl Drop for SqliteBatch<'_> {
     fn drop(&mut self) {
-        if self.open
-            && let Err(e) = self.conn.execute_batch("ROLLBACK")
-        {
-            tracing::error!(error = %e, batch = %self.meta.id, "rolling back an abandoned batch failed");
+        if self.open {
+            // Subjects this batch created are gone with it.
+            self.subjects.clear();
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, batch = %self.meta.id, "rolling back an abandoned batch failed");
+            }
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct SqliteStore {
     catalog_cache: Mutex<Option<(i64, std::sync::Arc<xinyong_domain::catalog::Catalog>)>>,
     /// Copies committed WAL frames into the database off the write path.
     checkpointer: checkpoint::Checkpointer,
+    /// Subjects the batches have resolved, kept from one batch to the next (see `batches.rs`).
+    subjects: Mutex<batches::SubjectCache>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -108,6 +110,7 @@ impl SqliteStore {
             audit,
             catalog_cache: Mutex::new(None),
             checkpointer,
+            subjects: Mutex::new(batches::SubjectCache::default()),
         })
     }
 

@@ -258,6 +258,36 @@ pub fn a_dropped_batch_leaves_nothing(store: &dyn Store) -> Check {
     Ok(())
 }
 
+/// A store that remembers subjects from batch to batch must forget those of a batch that rolled back.
+pub fn a_subject_of_a_dropped_batch_is_created_again(store: &dyn Store) -> Check {
+    install_default(store)?;
+    load(store, "b-before", 5, &[draft(2, "k-before", Some(company(5)), "x")])?;
+    {
+        let mut w = store.begin_batch(meta("b-gone", 6)).map_err(err)?;
+        let mut renamed = company(5);
+        renamed.name = "上海改名未成有限公司".to_owned();
+        w.write(&prepare(
+            store,
+            &[draft(2, "k-gone", Some(company(3)), "x"), draft(3, "k-gone2", Some(renamed), "y")],
+        )?)
+        .map_err(err)?;
+        // dropped without commit
+    }
+    load(
+        store,
+        "b-after",
+        7,
+        &[draft(2, "k-after", Some(company(3)), "y"), draft(3, "k-again", Some(company(5)), "z")],
+    )?;
+    ensure!(store.subject_count().map_err(err)? == 2, "company 3 created once more, company 5 kept");
+    let s = store.find_subject(&SubjectKey::Identifier(company(3).id)).map_err(err)?.ok_or("company 3 found")?;
+    let records = store.records_of(s.id).map_err(err)?;
+    ensure!(records.len() == 1 && records[0].source_key == "k-after", "its record is linked to it: {records:?}");
+    let s = store.find_subject(&SubjectKey::Identifier(company(5).id)).map_err(err)?.ok_or("company 5 found")?;
+    ensure!(s.name == company(5).name && s.names.len() == 1, "the rolled-back rename left no trace: {:?}", s.names);
+    Ok(())
+}
+
 pub fn discarded_rows_keep_the_issues_and_the_rejected_batch(store: &dyn Store) -> Check {
     install_default(store)?;
     let mut w = store.begin_batch(meta("b-aon", 6)).map_err(err)?;
@@ -347,6 +377,7 @@ macro_rules! run_conformance {
             resident_ids_are_found_by_keyed_hash_and_decrypted,
             an_unlinked_row_is_stored_without_a_subject,
             a_dropped_batch_leaves_nothing,
+            a_subject_of_a_dropped_batch_is_created_again,
             discarded_rows_keep_the_issues_and_the_rejected_batch,
             batches_report_what_they_did_and_stats_add_up,
             a_key_repeated_in_one_write_sees_its_earlier_rows,
