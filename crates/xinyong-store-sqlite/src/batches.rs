@@ -58,11 +58,13 @@ impl SubjectCache {
     fn put(&mut self, id: &Identifier, subject: i64, name: &str) {
         let (kind, key) = SubjectCache::slot(id);
         if self.by_kind.iter().map(HashMap::len).sum::<usize>() >= SUBJECT_CACHE_LIMIT {
-            self.clear();
+            // Only to bound memory: what remains is still valid, so the version stays.
+            self.by_kind.iter_mut().for_each(HashMap::clear);
         }
         self.by_kind[kind].insert(key.to_owned(), (subject, name.to_owned()));
     }
 
+    /// Forgets everything, including the version it was valid at.
     fn clear(&mut self) {
         self.by_kind.iter_mut().for_each(HashMap::clear);
         self.data_version = None;
