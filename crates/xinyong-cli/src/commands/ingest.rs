@@ -1,6 +1,6 @@
 //! `xinyong ingest`: load one file as one batch.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use xinyong_evaluate::run::after_change;
 use xinyong_ingest::pipeline::{self, IngestError, IngestRequest, Job};
@@ -21,7 +21,8 @@ pub fn run(g: &Global, args: &IngestArgs) -> CmdResult {
     let encoding = EncodingChoice::parse(&args.encoding)
         .ok_or_else(|| Failure::usage(format!("--encoding {}: use auto, utf-8 or gb18030", args.encoding)))?;
     let store = open_store(g)?;
-    let report = ingest_file(g, &*store, &args.unit, &args.item, &args.file, format, encoding, args.all_or_nothing)?;
+    let job = FileJob { unit: args.unit.clone(), item: args.item.clone(), path: args.file.clone(), format, encoding };
+    let report = ingest_file(g, &*store, &job, args.all_or_nothing)?;
     if g.json {
         print_json(&report)?;
     } else {
@@ -36,19 +37,15 @@ pub fn run(g: &Global, args: &IngestArgs) -> CmdResult {
     Ok(())
 }
 
-/// Loads one file as one batch, then re-evaluates the subjects it touched.
-#[allow(clippy::too_many_arguments)]
-pub fn ingest_file(
-    g: &Global,
-    store: &dyn Store,
-    unit: &str,
-    item: &str,
-    file: &Path,
-    format: Format,
-    encoding: EncodingChoice,
-    all_or_nothing: bool,
-) -> Result<BatchReport, Failure> {
-    let (report, touched) = ingest_batch(g, store, unit, item, file, format, encoding, all_or_nothing)?;
+/// Loads one file as one batch (audited), then re-evaluates the subjects it touched.
+pub fn ingest_file(g: &Global, store: &dyn Store, job: &FileJob, all_or_nothing: bool) -> Result<BatchReport, Failure> {
+    let mut loaded = None;
+    ingest_batches(g, store, std::slice::from_ref(job), all_or_nothing, |_, report, touched| {
+        loaded = Some((report, touched));
+        Ok(())
+    })?;
+    let (report, touched) =
+        loaded.ok_or_else(|| Failure::failed(format!("{}: the file was not loaded", job.path.display())))?;
     // The batch is committed: a failed re-evaluation is reported, not the batch's failure.
     let cause = format!("batch {}", report.batch);
     let reevaluated = match store.load_catalog() {
@@ -59,28 +56,6 @@ pub fn ingest_file(
         eprintln!("warning: batch {} is stored, but re-evaluating its subjects failed: {e}", report.batch);
     }
     Ok(report)
-}
-
-/// Loads one file as one batch and audits it, without evaluating: answers the report and the subjects
-/// the batch created or changed.
-#[allow(clippy::too_many_arguments)]
-pub fn ingest_batch(
-    g: &Global,
-    store: &dyn Store,
-    unit: &str,
-    item: &str,
-    file: &Path,
-    format: Format,
-    encoding: EncodingChoice,
-    all_or_nothing: bool,
-) -> Result<(BatchReport, Vec<i64>), Failure> {
-    let job = FileJob { unit: unit.to_owned(), item: item.to_owned(), path: file.to_owned(), format, encoding };
-    let mut answer = None;
-    ingest_batches(g, store, std::slice::from_ref(&job), all_or_nothing, |_, report, touched| {
-        answer = Some((report, touched));
-        Ok(())
-    })?;
-    answer.ok_or_else(|| Failure::failed(format!("{}: the file was not loaded", file.display())))
 }
 
 /// One file of [`ingest_batches`].
