@@ -209,20 +209,17 @@ impl CopyRows {
         if self.rows == 0 {
             return Ok(0);
         }
-        let n = if self.binary {
+        let statement = if self.binary {
             self.buf.extend_from_slice(&(-1i16).to_be_bytes());
-            let mut writer = conn.client.copy_in(&format!("{copy} WITH (FORMAT binary)")).map_err(db_err)?;
-            writer.write_all(&self.buf)?;
-            let n = writer.finish().map_err(db_err)?;
-            self.buf.truncate(BINARY_HEADER.len());
-            n
+            std::borrow::Cow::Owned(format!("{copy} WITH (FORMAT binary)"))
         } else {
-            let mut writer = conn.client.copy_in(copy).map_err(db_err)?;
-            writer.write_all(&self.buf)?;
-            let n = writer.finish().map_err(db_err)?;
-            self.buf.clear();
-            n
+            std::borrow::Cow::Borrowed(copy)
         };
+        let mut writer = conn.client.copy_in(&*statement).map_err(db_err)?;
+        writer.write_all(&self.buf)?;
+        let n = writer.finish().map_err(db_err)?;
+        // The binary header stays for the next rows.
+        self.buf.truncate(if self.binary { BINARY_HEADER.len() } else { 0 });
         self.rows = 0;
         self.row_start = true;
         Ok(n)
