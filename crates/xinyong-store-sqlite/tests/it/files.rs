@@ -4,12 +4,18 @@ use xinyong_store::conformance::{company, draft, install_default, load, person};
 use xinyong_store::{SubjectKey, SubjectStore};
 use xinyong_store_sqlite::{DB_FILE, SqliteStore};
 
-#[test]
-fn no_resident_id_appears_in_clear_in_any_database_file() {
+/// A new store with the default catalog in `data` of a temporary folder (kept alive by the `TempDir`).
+fn catalogued() -> (tempfile::TempDir, std::path::PathBuf, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let store = SqliteStore::create(&data, false).unwrap();
     install_default(&store).unwrap();
+    (dir, data, store)
+}
+
+#[test]
+fn no_resident_id_appears_in_clear_in_any_database_file() {
+    let (_dir, data, store) = catalogued();
     let p = person(11, "王五");
     load(&store, "b-1", 6, &[draft(2, "k", Some(p.clone()), "警告")]).unwrap();
     drop(store);
@@ -53,10 +59,7 @@ fn opening_a_missing_platform_says_to_init() {
 
 #[test]
 fn data_survives_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let store = SqliteStore::create(&data, false).unwrap();
-    install_default(&store).unwrap();
+    let (_dir, data, store) = catalogued();
     load(&store, "b-1", 6, &[draft(2, "k", Some(person(12, "赵六")), "警告")]).unwrap();
     drop(store);
     let store = SqliteStore::open(&data).unwrap();
@@ -67,10 +70,7 @@ fn data_survives_reopening() {
 /// between (here a second store on the same folder) may have renamed one, and is noticed.
 #[test]
 fn a_rename_committed_by_another_process_is_seen_by_the_next_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let ours = SqliteStore::create(&data, false).unwrap();
-    install_default(&ours).unwrap();
+    let (_dir, data, ours) = catalogued();
     load(&ours, "b-1", 6, &[draft(2, "k1", Some(company(8)), "a")]).unwrap();
     let other = SqliteStore::open(&data).unwrap();
     let mut renamed = company(8);
