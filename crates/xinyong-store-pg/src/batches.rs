@@ -23,6 +23,7 @@ use std::collections::{HashMap, HashSet};
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;
 use xinyong_domain::subject::SubjectClaim;
+use xinyong_store::commitment::CommitmentStep;
 use xinyong_store::search::names::{bigrams, name_key, rank_len, start_gram};
 use xinyong_store::vault::Vault;
 use xinyong_store::{
@@ -630,6 +631,19 @@ impl BatchWriter for PgBatch<'_> {
         self.subjects.clear();
         self.fresh_keys.forget_written();
         Ok(())
+    }
+
+    fn settle_commitment(&mut self, step: &CommitmentStep, source_key: &str) -> Result<i64> {
+        let row = self.conn.query_opt(
+            "SELECT record_id FROM record_keys WHERE item = $1 AND source_key = $2",
+            &[&self.meta.item, &source_key],
+        )?;
+        let record: i64 = row
+            .ok_or_else(|| StoreError::NotFound(format!("record {source_key} of {}", self.meta.item)))?
+            .try_get(0)
+            .map_err(db_err)?;
+        crate::commitments::settle(&mut self.conn, step, Some(record))?;
+        Ok(record)
     }
 
     fn commit(mut self: Box<Self>, report: &BatchReport) -> Result<()> {

@@ -104,6 +104,37 @@ fn append_event(
     Ok(())
 }
 
+/// Moves a commitment from `step.from` to `step.to` with its history event, inside the caller's
+/// transaction (the commitment's row locked); `record` links the dishonesty record a breach filed in
+/// the same transaction.
+pub(crate) fn settle(c: &mut Conn, step: &CommitmentStep, record: Option<i64>) -> Result<()> {
+    let Some(row) =
+        c.query_opt("SELECT subject_id, status, data FROM commitments WHERE id = $1 FOR UPDATE", &[&step.id])?
+    else {
+        return Err(StoreError::NotFound(format!("commitment {}", step.id)));
+    };
+    let subject_id: i64 = row.try_get(0).map_err(crate::db_err)?;
+    let status: String = row.try_get(1).map_err(crate::db_err)?;
+    let data: &str = row.try_get(2).map_err(crate::db_err)?;
+    if status != step.from {
+        return Err(StoreError::Conflict(format!(
+            "commitment {} is {status} now, not {}: reload it and try again",
+            step.id, step.from
+        )));
+    }
+    let mut data: serde_json::Value = serde_json::from_str(data).map_err(|e| corrupt("commitment data", e))?;
+    if let Some(obj) = data.as_object_mut() {
+        obj.extend(step.data.clone());
+    }
+    let (data, at) = (data.to_string(), step.at.to_rfc3339());
+    c.execute(
+        "UPDATE commitments SET status = $3, data = $4, updated_at = $5, record_id = coalesce($6, record_id)
+         WHERE subject_id = $1 AND id = $2",
+        &[&subject_id, &step.id, &step.to, &data, &at, &record],
+    )?;
+    append_event(c, subject_id, step.id, step.at, &step.event, Some(&step.from), &step.to, None)
+}
+
 impl CommitmentStore for PgStore {
     fn file_commitment(&self, new: &NewCommitment) -> Result<Commitment> {
         let at = new.at.to_rfc3339();
@@ -138,48 +169,10 @@ impl CommitmentStore for PgStore {
     }
 
     fn settle_commitment(&self, step: &CommitmentStep) -> Result<Commitment> {
-        let at = step.at.to_rfc3339();
         self.with(|c| {
-            c.transaction(|c| {
-                let Some(row) = c.query_opt(
-                    "SELECT subject_id, status, data FROM commitments WHERE id = $1 FOR UPDATE",
-                    &[&step.id],
-                )?
-                else {
-                    return Err(StoreError::NotFound(format!("commitment {}", step.id)));
-                };
-                let subject_id: i64 = row.try_get(0).map_err(crate::db_err)?;
-                let status: String = row.try_get(1).map_err(crate::db_err)?;
-                let data: &str = row.try_get(2).map_err(crate::db_err)?;
-                if status != step.from {
-                    return Err(StoreError::Conflict(format!(
-                        "commitment {} is {status} now, not {}: reload it and try again",
-                        step.id, step.from
-                    )));
-                }
-                let mut data: serde_json::Value =
-                    serde_json::from_str(data).map_err(|e| corrupt("commitment data", e))?;
-                if let Some(obj) = data.as_object_mut() {
-                    obj.extend(step.data.clone());
-                }
-                let data = data.to_string();
-                c.execute(
-                    "UPDATE commitments SET status = $3, data = $4, updated_at = $5 WHERE subject_id = $1 AND id = $2",
-                    &[&subject_id, &step.id, &step.to, &data, &at],
-                )?;
-                append_event(c, subject_id, step.id, step.at, &step.event, Some(&step.from), &step.to, None)
-            })?;
+            c.transaction(|c| settle(c, step, None))?;
             read(c, step.id)?.ok_or_else(|| StoreError::NotFound(format!("commitment {}", step.id)))
         })
-    }
-
-    fn link_commitment_record(&self, id: i64, record_id: i64) -> Result<()> {
-        let changed =
-            self.with(|c| c.execute("UPDATE commitments SET record_id = $2 WHERE id = $1", &[&id, &record_id]))?;
-        if changed != 1 {
-            return Err(StoreError::NotFound(format!("commitment {id}")));
-        }
-        Ok(())
     }
 
     fn commitments(&self, f: &CommitmentFilter) -> Result<(Vec<Commitment>, u64)> {

@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;
 use xinyong_domain::subject::SubjectClaim;
+use xinyong_store::commitment::CommitmentStep;
 use xinyong_store::vault::Vault;
 use xinyong_store::{
     BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, Result, RowIssue, StoreError,
@@ -480,6 +481,21 @@ impl BatchWriter for SqliteBatch<'_> {
         self.conn.execute_batch("ROLLBACK TO rows").map_err(db_err)?;
         self.subjects.clear();
         Ok(())
+    }
+
+    fn settle_commitment(&mut self, step: &CommitmentStep, source_key: &str) -> Result<i64> {
+        let record: i64 = self
+            .conn
+            .query_row(
+                "SELECT id FROM records WHERE item = ?1 AND source_key = ?2",
+                params![self.meta.item, source_key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::NotFound(format!("record {source_key} of {}", self.meta.item)))?;
+        crate::commitments::settle(&self.conn, step, Some(record))?;
+        Ok(record)
     }
 
     fn commit(mut self: Box<Self>, report: &BatchReport) -> Result<()> {

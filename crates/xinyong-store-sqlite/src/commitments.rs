@@ -71,7 +71,7 @@ fn commitment(conn: &Connection, raw: Raw) -> Result<Commitment> {
 }
 
 fn append_event(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: i64,
     at: Timestamp,
     e: &NewEvent,
@@ -104,6 +104,35 @@ fn append_event(
     )
     .map_err(db_err)?;
     Ok(())
+}
+
+/// Moves a commitment from `step.from` to `step.to` with its history event, inside the caller's
+/// transaction; `record` links the dishonesty record a breach filed in the same transaction.
+pub(crate) fn settle(tx: &Connection, step: &CommitmentStep, record: Option<i64>) -> Result<()> {
+    let current: Option<(String, String)> = tx
+        .query_row("SELECT status, data FROM commitments WHERE id = ?1", [step.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(db_err)?;
+    let Some((status, data)) = current else {
+        return Err(StoreError::NotFound(format!("commitment {}", step.id)));
+    };
+    if status != step.from {
+        return Err(StoreError::Conflict(format!(
+            "commitment {} is {status} now, not {}: reload it and try again",
+            step.id, step.from
+        )));
+    }
+    let mut data: serde_json::Value = serde_json::from_str(&data).map_err(|e| corrupt("commitment data", e))?;
+    if let Some(obj) = data.as_object_mut() {
+        obj.extend(step.data.clone());
+    }
+    tx.execute(
+        "UPDATE commitments SET status = ?2, data = ?3, updated_at = ?4, record_id = coalesce(?5, record_id)
+         WHERE id = ?1",
+        params![step.id, step.to, data.to_string(), step.at.to_rfc3339(), record],
+    )
+    .map_err(db_err)?;
+    append_event(tx, step.id, step.at, &step.event, Some(&step.from), &step.to, None)
 }
 
 impl SqliteStore {
@@ -155,44 +184,8 @@ impl CommitmentStore for SqliteStore {
     }
 
     fn settle_commitment(&self, step: &CommitmentStep) -> Result<Commitment> {
-        self.commitment_tx(|tx| {
-            let current: Option<(String, String)> = tx
-                .query_row("SELECT status, data FROM commitments WHERE id = ?1", [step.id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
-                .map_err(db_err)?;
-            let Some((status, data)) = current else {
-                return Err(StoreError::NotFound(format!("commitment {}", step.id)));
-            };
-            if status != step.from {
-                return Err(StoreError::Conflict(format!(
-                    "commitment {} is {status} now, not {}: reload it and try again",
-                    step.id, step.from
-                )));
-            }
-            let mut data: serde_json::Value = serde_json::from_str(&data).map_err(|e| corrupt("commitment data", e))?;
-            if let Some(obj) = data.as_object_mut() {
-                obj.extend(step.data.clone());
-            }
-            tx.execute(
-                "UPDATE commitments SET status = ?2, data = ?3, updated_at = ?4 WHERE id = ?1",
-                params![step.id, step.to, data.to_string(), step.at.to_rfc3339()],
-            )
-            .map_err(db_err)?;
-            append_event(tx, step.id, step.at, &step.event, Some(&step.from), &step.to, None)
-        })?;
+        self.commitment_tx(|tx| settle(tx, step, None))?;
         self.commitment(step.id)?.ok_or_else(|| StoreError::NotFound(format!("commitment {}", step.id)))
-    }
-
-    fn link_commitment_record(&self, id: i64, record_id: i64) -> Result<()> {
-        let changed = self.write(|conn| {
-            conn.execute("UPDATE commitments SET record_id = ?2 WHERE id = ?1", params![id, record_id]).map_err(db_err)
-        })?;
-        if changed != 1 {
-            return Err(StoreError::NotFound(format!("commitment {id}")));
-        }
-        Ok(())
     }
 
     fn commitments(&self, f: &CommitmentFilter) -> Result<(Vec<Commitment>, u64)> {

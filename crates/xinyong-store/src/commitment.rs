@@ -74,11 +74,9 @@ pub trait CommitmentStore {
 
     fn commitment(&self, id: i64) -> Result<Option<Commitment>>;
 
-    /// Records fulfilment; a conflict when the commitment is no longer in `step.from`.
+    /// Records fulfilment; a conflict when the commitment is no longer in `step.from`. A breach, which
+    /// files a dishonesty record with it, goes through [`crate::BatchWriter::settle_commitment`].
     fn settle_commitment(&self, step: &CommitmentStep) -> Result<Commitment>;
-
-    /// Links the dishonesty record a breach created.
-    fn link_commitment_record(&self, id: i64, record_id: i64) -> Result<()>;
 
     /// Commitments matching the filter, newest first, with the total matching count.
     fn commitments(&self, filter: &CommitmentFilter) -> Result<(Vec<Commitment>, u64)>;

@@ -409,6 +409,7 @@ macro_rules! run_conformance {
             reports_are_kept_found_by_number_and_free_ones_limited,
             activity_counts_purpose_bound_queries_and_cases,
             commitments_settle_once_with_history_and_surface_when_overdue,
+            a_breach_and_its_record_are_committed_together,
             evaluation_facts_come_in_chunks_and_scores_keep_history
         );
     };

@@ -72,6 +72,12 @@ pub trait BatchWriter {
     /// Rows written afterwards are stored again, so callers stop writing after this.
     fn discard_rows(&mut self) -> Result<()>;
 
+    /// Moves a commitment to `step.to` inside this batch and links it to the record the batch wrote
+    /// under `source_key` (of the batch's item): a breach of a commitment and the dishonesty record
+    /// that lists it are committed together or not at all. A conflict when the commitment is no
+    /// longer in `step.from`, not found when the batch wrote no such record. Answers the record's id.
+    fn settle_commitment(&mut self, step: &commitment::CommitmentStep, source_key: &str) -> Result<i64>;
+
     /// Commits the batch durably with its summary; only then may it be reported.
     fn commit(self: Box<Self>, report: &BatchReport) -> Result<()>;
 }

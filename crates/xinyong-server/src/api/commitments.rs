@@ -257,8 +257,16 @@ fn claim_of(subject: &Subject) -> ApiResult<(SubjectClaim, Fields, Fields)> {
     Ok((SubjectClaim { kind: subject.kind, id, name: subject.name.clone() }, fields, secret))
 }
 
-/// Files the breach entry as a one-row batch of the accepting unit; answers its record id.
-fn file_breach(store: &dyn Store, c: &Commitment, reasons: &str, bar_months: u32, now: Timestamp) -> ApiResult<i64> {
+/// Files the breach entry as a one-row batch of the accepting unit and settles the commitment in that
+/// batch (`step`), so that the breach and its dishonesty record are stored together or not at all.
+fn file_breach(
+    store: &dyn Store,
+    c: &Commitment,
+    step: &CommitmentStep,
+    reasons: &str,
+    bar_months: u32,
+    now: Timestamp,
+) -> ApiResult<()> {
     let catalog = store.load_catalog()?;
     let item = catalog
         .item(BREACH_LIST)
@@ -301,6 +309,7 @@ fn file_breach(store: &dyn Store, c: &Commitment, reasons: &str, bar_months: u32
     })?;
     let outcomes = writer.write(&[prepared])?;
     let linked = outcomes.iter().filter(|o| o.linked).count() as u64;
+    writer.settle_commitment(step, &source_key)?;
     writer.commit(&BatchReport {
         batch,
         unit: c.unit.clone(),
@@ -322,12 +331,7 @@ fn file_breach(store: &dyn Store, c: &Commitment, reasons: &str, bar_months: u32
         started_at: now,
         finished_at: now,
     })?;
-    let entry = store
-        .records_of_items(&[c.subject_id], &[BREACH_LIST.to_owned()])?
-        .into_iter()
-        .find(|r| r.source_key == source_key)
-        .ok_or_else(|| ApiError::internal("the breach entry was not found after its batch"))?;
-    Ok(entry.id)
+    Ok(())
 }
 
 #[utoipa::path(post, path = "/api/v1/commitments/{id}/fulfilment", request_body = FulfilmentRequest, params(("id" = i64, Path)),
@@ -374,13 +378,13 @@ pub async fn fulfilment(
                 at: now,
                 event: event(&who, outcome.as_str(), req.note.clone(), today > c.due),
             };
-            let mut settled = store.settle_commitment(&step)?;
-            if next == CommitmentStatus::Breached {
-                let record =
-                    file_breach(store, &settled, req.note.as_deref().unwrap_or_default().trim(), bar_months, now)?;
-                store.link_commitment_record(id, record)?;
-                settled.record_id = Some(record);
-            }
+            let settled = if next == CommitmentStatus::Breached {
+                let reasons = req.note.as_deref().unwrap_or_default().trim();
+                file_breach(store, &c, &step, reasons, bar_months, now)?;
+                store.commitment(id)?.ok_or_else(|| ApiError::not_found(format!("commitment {id}")))?
+            } else {
+                store.settle_commitment(&step)?
+            };
             super::evaluation::refresh(
                 store,
                 &[settled.subject_id],

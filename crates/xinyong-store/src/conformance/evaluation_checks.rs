@@ -67,8 +67,6 @@ pub fn commitments_settle_once_with_history_and_surface_when_overdue(store: &dyn
     ensure!(breached.data["reasons"] == "未补交", "data merged: {:?}", breached.data);
     let again = store.settle_commitment(&step(a.id, "fulfilled"));
     ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "settled twice: {again:?}");
-    store.link_commitment_record(a.id, 42).map_err(err)?;
-    ensure!(store.commitment(a.id).map_err(err)?.and_then(|c| c.record_id) == Some(42), "record linked");
     ensure!(store.overdue_commitments(date(2026, 9, 1)).map_err(err)? == 1, "only b is open and overdue later");
 
     let mine = CommitmentFilter { subject_id: Some(sid), limit: 10, ..CommitmentFilter::default() };
@@ -77,6 +75,67 @@ pub fn commitments_settle_once_with_history_and_surface_when_overdue(store: &dyn
     let facts = facts_of(store, Some(&[sid]), 10)?;
     let statuses: Vec<&str> = facts.iter().flat_map(|f| f.commitments.iter().map(|c| c.status.as_str())).collect();
     ensure!(statuses == ["breached", "pending"], "facts carry commitments: {statuses:?}");
+    Ok(())
+}
+
+/// A breach is settled inside the batch that files its dishonesty record: a batch dropped after the
+/// step leaves the commitment pending and no record; a committed one has both, linked.
+pub fn a_breach_and_its_record_are_committed_together(store: &dyn Store) -> Check {
+    install_default(store)?;
+    load(store, "b1", 2, &[draft(2, "k1", Some(company(1)), "警告")])?;
+    let sid = subject_id(store, &company(1))?;
+    let filed = store
+        .file_commitment(&NewCommitment {
+            subject_id: sid,
+            kind: "notification".into(),
+            matter: "食品经营许可".into(),
+            unit: "sh_amr".into(),
+            content: "承诺三个月内补交材料".into(),
+            date: date(2026, 5, 6),
+            due: date(2026, 5, 8),
+            at: at(6),
+            event: event("file"),
+        })
+        .map_err(err)?;
+    let step = CommitmentStep {
+        id: filed.id,
+        from: "pending".into(),
+        to: "breached".into(),
+        data: serde_json::Map::from_iter([("reasons".to_owned(), json!("未补交"))]),
+        at: at(10),
+        event: NewEvent { note: Some("未补交".into()), ..event("breach") },
+    };
+    let entry = || draft(2, "XYCN-1", Some(company(1)), "违背承诺");
+    {
+        let mut w = store.begin_batch(super::meta("b-dropped", 10)).map_err(err)?;
+        w.write(&super::prepare(store, &[entry()])?).map_err(err)?;
+        let missing = w.settle_commitment(&step, "no-such-key");
+        ensure!(matches!(missing, Err(crate::StoreError::NotFound(_))), "no record under that key: {missing:?}");
+        w.settle_commitment(&step, "XYCN-1").map_err(err)?;
+        // dropped without commit, as when the process dies before the commit
+    }
+    let pending = store.commitment(filed.id).map_err(err)?.ok_or("commitment gone")?;
+    ensure!(pending.status == "pending" && pending.record_id.is_none(), "rolled back: {pending:?}");
+    ensure!(pending.history.len() == 1, "no breach event survives: {:?}", pending.history);
+    ensure!(store.records_of(sid).map_err(err)?.len() == 1, "no breach record survives");
+
+    let mut w = store.begin_batch(super::meta("b-breach", 10)).map_err(err)?;
+    w.write(&super::prepare(store, &[entry()])?).map_err(err)?;
+    let record = w.settle_commitment(&step, "XYCN-1").map_err(err)?;
+    w.commit(&super::report("b-breach", 10, 1, [1, 0, 0, 1], Vec::new())).map_err(err)?;
+    let breached = store.commitment(filed.id).map_err(err)?.ok_or("commitment gone")?;
+    ensure!(breached.status == "breached" && breached.record_id == Some(record), "linked: {breached:?}");
+    ensure!(breached.history.len() == 2 && breached.data["reasons"] == "未补交", "step kept: {breached:?}");
+    let stored = store.record(record).map_err(err)?.ok_or("the linked record is missing")?;
+    ensure!(stored.source_key == "XYCN-1" && stored.subject_id == Some(sid), "the breach entry: {stored:?}");
+
+    // Settled once: a second breach batch conflicts and takes nothing with it.
+    let mut w = store.begin_batch(super::meta("b-again", 11)).map_err(err)?;
+    w.write(&super::prepare(store, &[draft(2, "XYCN-2", Some(company(1)), "再次")])?).map_err(err)?;
+    let again = w.settle_commitment(&step, "XYCN-2");
+    ensure!(matches!(again, Err(crate::StoreError::Conflict(_))), "settled twice: {again:?}");
+    drop(w);
+    ensure!(store.records_of(sid).map_err(err)?.len() == 2, "the conflicting batch left nothing");
     Ok(())
 }
 
