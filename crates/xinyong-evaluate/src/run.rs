@@ -5,6 +5,10 @@
 //!
 //! Incremental runs use the platform's active model (that of the newest full run), or the default
 //! model before the first full run.
+//!
+//! Scores also move with time alone: a penalty leaves its window, a registration reaches another
+//! anniversary. So a server runs a full recompute once a day ([`daily`]); only the scores that moved
+//! are written.
 
 use chrono::NaiveDate;
 use xinyong_domain::catalog::Catalog;
@@ -118,4 +122,64 @@ pub fn after_change(
     }
     let model = LoadedModel::active(store, catalog)?;
     recompute(store, catalog, &model, Some(subjects), cause, now).map(Some)
+}
+
+/// The day's full run with the active model, once the platform clock `now` is past `hour` (0–23) and
+/// no full run began today yet (on this server or another, finished or not). Answers the run, or
+/// nothing when it is not due.
+pub fn daily(store: &dyn Store, hour: u32, now: Timestamp) -> Result<Option<EvaluationRun>, RunError> {
+    use chrono::Timelike;
+    let today = now.date_naive();
+    if now.hour() < hour {
+        return Ok(None);
+    }
+    if store.latest_full_run_at()?.is_some_and(|at| at.with_timezone(&now.timezone()).date_naive() >= today) {
+        return Ok(None);
+    }
+    let catalog = store.load_catalog()?;
+    let model = LoadedModel::active(store, &catalog)?;
+    let cause = format!("daily: scores as of {today}");
+    recompute(store, &catalog, &model, None, &cause, now).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use chrono::DateTime;
+    use xinyong_store::conformance::{company, draft, install_default, load};
+    use xinyong_store::evaluation::EvaluationStore;
+    use xinyong_store::{SubjectKey, SubjectStore};
+    use xinyong_store_sqlite::SqliteStore;
+
+    use super::daily;
+
+    fn at(s: &str) -> xinyong_store::Timestamp {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    /// A general penalty of 2026-05-06 counts for 36 months: on 2029-05-06 it leaves the window, and the
+    /// day's run raises the score with no change to the subject's records.
+    #[test]
+    fn the_daily_run_moves_a_score_when_a_penalty_leaves_its_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::create(dir.path(), true).unwrap();
+        install_default(&store).unwrap();
+        load(&store, "b1", 2, &[draft(2, "k1", Some(company(1)), "罚款")]).unwrap();
+        let key = SubjectKey::Identifier(company(1).id);
+        let sid = store.find_subject(&key).unwrap().unwrap().id;
+
+        assert!(daily(&store, 2, at("2029-05-05T01:59:00+08:00")).unwrap().is_none(), "before the hour");
+        let first = daily(&store, 2, at("2029-05-05T02:00:00+08:00")).unwrap().expect("the day's run");
+        assert_eq!((first.subjects, first.cause.as_str()), (1, "daily: scores as of 2029-05-05"));
+        let before = store.latest_evaluation(sid).unwrap().unwrap();
+        assert!(daily(&store, 2, at("2029-05-05T23:00:00+08:00")).unwrap().is_none(), "once a day");
+        assert!(daily(&store, 2, at("2029-05-06T01:00:00+08:00")).unwrap().is_none(), "the 6th, before the hour");
+        let second = daily(&store, 2, at("2029-05-06T02:30:00+08:00")).unwrap().expect("the next day's run");
+        assert_eq!(second.changed, 1, "the penalty left its window: {second:?}");
+        let after = store.latest_evaluation(sid).unwrap().unwrap();
+        assert!(after.score > before.score, "{} → {}", before.score, after.score);
+        let unchanged = daily(&store, 2, at("2029-05-07T02:30:00+08:00")).unwrap().expect("the third day's run");
+        assert_eq!(unchanged.changed, 0, "nothing moved on the 7th");
+    }
 }

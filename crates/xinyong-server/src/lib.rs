@@ -92,6 +92,27 @@ async fn session_sweep_loop(state: AppState) {
     }
 }
 
+/// Runs the day's full evaluation ([`xinyong_evaluate::run::daily`]) at the first check, every 10
+/// minutes, past the configured hour. Several servers may check at once: each looks for a full run
+/// begun today first, so at most a run started in the same instant is repeated, and a repeated run
+/// writes no score (none moved).
+async fn daily_evaluation_loop(state: AppState) {
+    let every = std::time::Duration::from_secs(600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        let (store, hour, now) = (Arc::clone(&state.store), state.settings.daily_evaluation_hour, state.clock.now());
+        match tokio::task::spawn_blocking(move || xinyong_evaluate::run::daily(store.as_ref(), hour, now)).await {
+            Ok(Ok(Some(run))) => {
+                tracing::info!(run = run.id, subjects = run.subjects, changed = run.changed, "daily evaluation")
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "daily evaluation"),
+            Err(e) => tracing::error!(error = %e, "daily evaluation task"),
+        }
+    }
+}
+
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
 pub async fn serve(
     listener: TcpListener,
@@ -100,10 +121,14 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let pusher = tokio::spawn(push::delivery_loop(state.clone()));
     let sweeper = tokio::spawn(session_sweep_loop(state.clone()));
+    let evaluator = state.settings.daily_evaluation.then(|| tokio::spawn(daily_evaluation_loop(state.clone())));
     let app = api::router(state);
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     pusher.abort();
     sweeper.abort();
+    if let Some(e) = evaluator {
+        e.abort();
+    }
     served?;
     Ok(())
 }

@@ -22,6 +22,8 @@
 //! login_max_failures = 5
 //! login_lockout_minutes = 15
 //! secure_cookies = true
+//! daily_evaluation = true
+//! daily_evaluation_hour = 2
 //! ```
 
 use std::net::SocketAddr;
@@ -72,6 +74,11 @@ pub struct Settings {
     /// Session cookies carry `Secure`. Unset: yes, except for requests to a loopback host
     /// (`localhost`, `127.0.0.1`), so a demo works over plain HTTP on one machine.
     pub secure_cookies: Option<bool>,
+    /// Recompute every subject's score once a day, so that scores follow time alone (a penalty leaving
+    /// its window) …
+    pub daily_evaluation: bool,
+    /// … at the first check after this hour of the platform's day (0–23; checked every 10 minutes).
+    pub daily_evaluation_hour: u32,
 }
 
 impl Default for Settings {
@@ -98,6 +105,8 @@ impl Default for Settings {
             login_max_failures: 5,
             login_lockout_minutes: 15,
             secure_cookies: None,
+            daily_evaluation: true,
+            daily_evaluation_hour: 2,
         }
     }
 }
@@ -123,6 +132,12 @@ impl Settings {
             }
         };
         s.apply_env(env)?;
+        if s.daily_evaluation_hour > 23 {
+            return Err(SettingsError::Env {
+                name: "daily_evaluation_hour".to_owned(),
+                message: format!("{} is not an hour of the day (0–23)", s.daily_evaluation_hour),
+            });
+        }
         Ok(s)
     }
 
@@ -160,6 +175,12 @@ impl Settings {
         if let Some(v) = env("XINYONG_PLATFORM_NAME") {
             self.platform_name = v;
         }
+        if let Some(v) = env("XINYONG_DAILY_EVALUATION") {
+            self.daily_evaluation = parse("XINYONG_DAILY_EVALUATION", &v)?;
+        }
+        if let Some(v) = env("XINYONG_DAILY_EVALUATION_HOUR") {
+            self.daily_evaluation_hour = parse("XINYONG_DAILY_EVALUATION_HOUR", &v)?;
+        }
         if let Some(v) = env("XINYONG_SECURE_COOKIES") {
             self.secure_cookies = Some(parse("XINYONG_SECURE_COOKIES", &v)?);
         }
@@ -179,6 +200,16 @@ mod tests {
         let env = |k: &str| (k == "XINYONG_RATE_BURST").then(|| "11".to_owned());
         let s = Settings::load(Some(&path), env).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((s.rate_per_second, s.rate_burst, s.request_timeout_secs), (7, 11, 30));
+    }
+
+    #[test]
+    fn the_daily_evaluation_hour_must_be_an_hour() {
+        let env = |k: &str| (k == "XINYONG_DAILY_EVALUATION_HOUR").then(|| "24".to_owned());
+        let err = Settings::load(None, env).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("24 is not an hour of the day"), "{err}");
+        let env = |k: &str| (k == "XINYONG_DAILY_EVALUATION").then(|| "false".to_owned());
+        let s = Settings::load(None, env).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!s.daily_evaluation && s.daily_evaluation_hour == 2);
     }
 
     #[test]

@@ -218,10 +218,19 @@ impl EvaluationStore for PgStore {
         let fingerprints: Vec<i64> = evaluations.iter().map(|e| e.fingerprint).collect();
         self.with(|c| {
             c.transaction(|c| {
-                let updated = c.execute(
+                if c.query_opt("SELECT 1 FROM evaluation_runs WHERE id = $1", &[&run_id])?.is_none() {
+                    return Err(StoreError::NotFound(format!("evaluation run {run_id}")));
+                }
+                // A subject whose current score came from a later run keeps it. The upsert checks
+                // again on the row it locked, so a later run committing meanwhile keeps its score too.
+                c.execute(
                     "WITH run AS (SELECT model, at FROM evaluation_runs WHERE id = $1),
                      input AS (SELECT * FROM unnest($2::bigint[], $3::integer[], $4::text[], $5::text[], $6::bigint[])
-                               AS u(subject_id, score, grade, explanation, fingerprint)),
+                               AS u(subject_id, score, grade, explanation, fingerprint)
+                               WHERE NOT EXISTS (
+                                   SELECT 1 FROM evaluation_latest l
+                                   JOIN evaluations e ON e.subject_id = l.subject_id AND e.id = l.evaluation_id
+                                   WHERE l.subject_id = u.subject_id AND e.run_id > $1)),
                      ins AS (
                         INSERT INTO evaluations (subject_id, run_id, score, grade, model, at, explanation)
                         SELECT i.subject_id, $1, i.score, i.grade, run.model, run.at, i.explanation FROM input i, run
@@ -231,12 +240,11 @@ impl EvaluationStore for PgStore {
                      FROM ins JOIN input i ON i.subject_id = ins.subject_id
                      ON CONFLICT (subject_id) DO UPDATE SET evaluation_id = excluded.evaluation_id,
                         score = excluded.score, grade = excluded.grade, model = excluded.model,
-                        fingerprint = excluded.fingerprint",
+                        fingerprint = excluded.fingerprint
+                     WHERE NOT EXISTS (SELECT 1 FROM evaluations e WHERE e.subject_id = evaluation_latest.subject_id
+                        AND e.id = evaluation_latest.evaluation_id AND e.run_id > $1)",
                     &[&run_id, &subjects, &scores, &grades, &explanations, &fingerprints],
                 )?;
-                if updated == 0 {
-                    return Err(StoreError::NotFound(format!("evaluation run {run_id}")));
-                }
                 Ok(())
             })
         })
@@ -313,6 +321,13 @@ impl EvaluationStore for PgStore {
             )
         })?;
         row.map(|r| r.try_get(0).map_err(crate::db_err)).transpose()
+    }
+
+    fn latest_full_run_at(&self) -> Result<Option<Timestamp>> {
+        let row = self.with(|c| {
+            c.query_opt("SELECT at FROM evaluation_runs WHERE kind = 'full' ORDER BY id DESC LIMIT 1", &[])
+        })?;
+        row.map(|r| time(r.try_get(0).map_err(crate::db_err)?)).transpose()
     }
 
     fn graded_population(&self, population: &Population) -> Result<Vec<(i64, String)>> {

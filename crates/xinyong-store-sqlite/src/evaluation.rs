@@ -262,7 +262,17 @@ impl EvaluationStore for SqliteStore {
                             fingerprint = excluded.fingerprint",
                     )
                     .map_err(db_err)?;
+                // The run that set a subject's current score (a later run's score stays).
+                let mut newer = tx
+                    .prepare_cached(
+                        "SELECT 1 FROM evaluation_latest l JOIN evaluations e ON e.id = l.evaluation_id
+                         WHERE l.subject_id = ?1 AND e.run_id > ?2",
+                    )
+                    .map_err(db_err)?;
                 for e in evaluations {
+                    if newer.exists(params![e.subject_id, run_id]).map_err(db_err)? {
+                        continue;
+                    }
                     insert
                         .execute(params![e.subject_id, run_id, e.score, e.grade, model, at, e.explanation.to_string()])
                         .map_err(db_err)?;
@@ -367,6 +377,17 @@ impl EvaluationStore for SqliteStore {
             .optional()
             .map_err(db_err)
         })
+    }
+
+    fn latest_full_run_at(&self) -> Result<Option<Timestamp>> {
+        let at: Option<String> = self.read(|conn| {
+            conn.query_row("SELECT at FROM evaluation_runs WHERE kind = 'full' ORDER BY id DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db_err)
+        })?;
+        at.as_deref().map(time).transpose()
     }
 
     fn graded_population(&self, population: &Population) -> Result<Vec<(i64, String)>> {

@@ -173,7 +173,10 @@ pub trait EvaluationStore {
     /// Starts a run; its scores follow with [`EvaluationStore::save_evaluations`].
     fn begin_evaluation_run(&self, run: &NewRun) -> Result<i64>;
 
-    /// Keeps scores of a run: each becomes a history entry and the subject's current score.
+    /// Keeps scores of a run: each becomes a history entry and the subject's current score. A subject
+    /// whose current score came from a run begun after this one is left alone: that run read the
+    /// subject's facts later (a full run overlapping a batch must not put back the score from before
+    /// the batch).
     fn save_evaluations(&self, run_id: i64, evaluations: &[NewEvaluation]) -> Result<()>;
 
     /// Ends a run: counts the grades of every subject's current score.
@@ -190,6 +193,9 @@ pub trait EvaluationStore {
 
     /// The model text of the newest full run: what incremental runs use.
     fn active_model(&self) -> Result<Option<String>>;
+
+    /// When the newest full run began, finished or not (the daily run starts once a day).
+    fn latest_full_run_at(&self) -> Result<Option<Timestamp>>;
 
     /// The current grade of every evaluated subject of a population, by ascending subject id.
     fn graded_population(&self, population: &Population) -> Result<Vec<(i64, String)>>;

@@ -17,8 +17,8 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Recomputes the scores of the subjects a change touched. The change is committed already: a failure
-/// here is logged (the next change or a full `xinyong evaluate` catches up), never answered as the
-/// change's failure.
+/// here is logged (the next change, the server's daily run or `xinyong evaluate` catches up), never
+/// answered as the change's failure.
 pub fn refresh(store: &dyn Store, subjects: &[i64], cause: &str, now: Timestamp) {
     let result = store
         .load_catalog()

@@ -139,6 +139,49 @@ pub fn a_breach_and_its_record_are_committed_together(store: &dyn Store) -> Chec
     Ok(())
 }
 
+/// A full run that read a subject's facts before a batch, and saves after the batch's incremental run,
+/// leaves that run's score in place; the daily run finds when the newest full run began.
+pub fn a_later_runs_score_is_not_overwritten_by_an_earlier_run(store: &dyn Store) -> Check {
+    install_default(store)?;
+    load(store, "b1", 2, &[draft(2, "k1", Some(company(1)), "警告")])?;
+    let sid = subject_id(store, &company(1))?;
+    ensure!(store.latest_full_run_at().map_err(err)?.is_none(), "no full run yet");
+    let begin = |kind, day| {
+        store
+            .begin_evaluation_run(&NewRun {
+                kind,
+                model: "m1".into(),
+                model_text: "text".into(),
+                cause: "test".into(),
+                at: at(day),
+            })
+            .map_err(err)
+    };
+    let score = |score: i32| NewEvaluation {
+        subject_id: sid,
+        score,
+        grade: if score >= 700 { "B".into() } else { "C".into() },
+        explanation: json!([]),
+        fingerprint: i64::from(score),
+    };
+    let full = begin(RunKind::Full, 4)?;
+    ensure!(store.latest_full_run_at().map_err(err)? == Some(at(4)), "an unfinished full run counts as begun");
+    let incremental = begin(RunKind::Incremental, 5)?;
+    store.save_evaluations(incremental, &[score(640)]).map_err(err)?;
+    store.save_evaluations(full, &[score(720)]).map_err(err)?;
+    let latest = store.latest_evaluation(sid).map_err(err)?.ok_or("no score")?;
+    ensure!(latest.score == 640 && latest.run_id == incremental, "the later run's score stays: {latest:?}");
+    let history = store.evaluation_history(sid).map_err(err)?;
+    ensure!(history.len() == 1, "the earlier run's stale score is not kept: {history:?}");
+    let later = begin(RunKind::Incremental, 6)?;
+    store.save_evaluations(later, &[score(700)]).map_err(err)?;
+    let latest = store.latest_evaluation(sid).map_err(err)?.ok_or("no score")?;
+    ensure!(latest.score == 700 && latest.run_id == later, "a newer run still replaces it: {latest:?}");
+    let missing = store.save_evaluations(999_999, &[score(1)]);
+    ensure!(matches!(missing, Err(crate::StoreError::NotFound(_))), "unknown run: {missing:?}");
+    Ok(())
+}
+
 pub fn evaluation_facts_come_in_chunks_and_scores_keep_history(store: &dyn Store) -> Check {
     install_default(store)?;
     let claims = [company(1), company(2), person(3, "张三")];
