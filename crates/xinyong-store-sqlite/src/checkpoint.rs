@@ -6,7 +6,8 @@
 //!
 //! Durability does not depend on it: a commit is durable once its WAL frames are synced
 //! (`synchronous = FULL`). The thread only keeps the WAL from growing. On shutdown it runs a last
-//! checkpoint and stops before the store's connections close.
+//! checkpoint and stops before the store's connections close. The writer and the thread share one
+//! counter of checkpoints asked for and done, under one lock ([`Progress`]).
 //!
 //! A WAL starts over from its beginning only when a write transaction begins after a checkpoint has
 //! copied all of it. In a long load the next batch always begins while the last one is still being
@@ -16,8 +17,7 @@
 //! checkpoint before it begins ([`Checkpointer::settle`]), and the WAL is written over in place.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -32,11 +32,21 @@ const WAL_REUSE_BYTES: u64 = 256 << 20;
 /// How long a batch waits for a checkpoint at most; past it, the WAL grows this once.
 const SETTLE_LIMIT: Duration = Duration::from_secs(30);
 
+/// What the writer and the checkpoint thread share, under one lock with one condition variable: the
+/// thread waits for `asked` to pass `done`, a settling batch for `done` to reach `asked`.
+#[derive(Default)]
+struct Progress {
+    /// Checkpoints asked for (one per commit) …
+    asked: u64,
+    /// … and how many of them a finished checkpoint covered (it covers every commit before it).
+    done: u64,
+    /// The store is closing: the thread runs a last checkpoint and ends.
+    stopping: bool,
+}
+
 pub(crate) struct Checkpointer {
-    nudge: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
-    /// Nudges asked for and nudges a finished checkpoint covered.
-    progress: Arc<(Mutex<(u64, u64)>, Condvar)>,
+    progress: Arc<(Mutex<Progress>, Condvar)>,
     wal: PathBuf,
     reuse_bytes: u64,
 }
@@ -48,19 +58,23 @@ impl Checkpointer {
 
     fn start_with(db: &Path, reuse_bytes: u64) -> Result<Checkpointer> {
         let conn = conn::open_checkpointer(db)?;
-        // One pending nudge is enough: a checkpoint covers every commit before it.
-        let (nudge, nudged) = mpsc::sync_channel::<()>(1);
-        let progress = Arc::new((Mutex::new((0u64, 0u64)), Condvar::new()));
+        let progress = Arc::new((Mutex::new(Progress::default()), Condvar::new()));
         let shared = Arc::clone(&progress);
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 let (state, changed) = &*shared;
-                while nudged.recv().is_ok() {
-                    let asked = state.lock().map(|s| s.0).unwrap_or(0);
+                loop {
+                    let Ok(guard) = state.lock() else { break };
+                    let Ok(guard) = changed.wait_while(guard, |p| p.asked == p.done && !p.stopping) else { break };
+                    if guard.asked == guard.done {
+                        break; // stopping, with nothing asked
+                    }
+                    let asked = guard.asked;
+                    drop(guard);
                     checkpoint(&conn, "PASSIVE");
-                    if let Ok(mut s) = state.lock() {
-                        s.1 = s.1.max(asked);
+                    if let Ok(mut p) = state.lock() {
+                        p.done = p.done.max(asked);
                     }
                     changed.notify_all();
                 }
@@ -69,7 +83,11 @@ impl Checkpointer {
             .map_err(|e| xinyong_store::StoreError::Backend(format!("starting the checkpoint thread: {e}")))?;
         let mut wal = db.as_os_str().to_owned();
         wal.push("-wal");
-        Ok(Checkpointer { nudge: Some(nudge), thread: Some(thread), progress, wal: wal.into(), reuse_bytes })
+        Ok(Checkpointer { thread: Some(thread), progress, wal: wal.into(), reuse_bytes })
+    }
+
+    fn lock(&self) -> Option<MutexGuard<'_, Progress>> {
+        self.progress.0.lock().ok()
     }
 
     /// Before a batch's write transaction: when the WAL has grown past its bound, waits until the
@@ -79,9 +97,8 @@ impl Checkpointer {
         if stopped || std::fs::metadata(&self.wal).map_or(true, |m| m.len() < self.reuse_bytes) {
             return;
         }
-        let (state, changed) = &*self.progress;
-        let Ok(guard) = state.lock() else { return };
-        let waited = changed.wait_timeout_while(guard, SETTLE_LIMIT, |(asked, done)| done < asked);
+        let Some(guard) = self.lock() else { return };
+        let waited = self.progress.1.wait_timeout_while(guard, SETTLE_LIMIT, |p| p.done < p.asked);
         if waited.is_ok_and(|(_, t)| t.timed_out()) {
             tracing::warn!("no checkpoint finished within {SETTLE_LIMIT:?}; the WAL grows");
         }
@@ -89,21 +106,23 @@ impl Checkpointer {
 
     /// Asks for a checkpoint after a commit; never waits.
     pub(crate) fn nudge(&self) {
-        if let Ok(mut s) = self.progress.0.lock() {
-            s.0 += 1;
+        if self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
+            tracing::warn!("the checkpoint thread has stopped");
+            return;
         }
-        if let Some(n) = &self.nudge {
-            match n.try_send(()) {
-                Ok(()) | Err(TrySendError::Full(())) => {}
-                Err(TrySendError::Disconnected(())) => tracing::warn!("the checkpoint thread has stopped"),
-            }
+        if let Some(mut p) = self.lock() {
+            p.asked += 1;
         }
+        self.progress.1.notify_all();
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        self.nudge.take();
+        if let Some(mut p) = self.lock() {
+            p.stopping = true;
+        }
+        self.progress.1.notify_all();
         if let Some(t) = self.thread.take()
             && t.join().is_err()
         {
