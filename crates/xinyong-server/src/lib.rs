@@ -37,6 +37,10 @@ pub fn app_state(
     let metrics = Arc::new(metrics::Metrics::new()?);
     let auditor = Arc::new(audit::Auditor::start(Arc::clone(&store), settings.audit_max_batch, Arc::clone(&metrics)));
     let limits = Arc::new(limits::RateLimits::new(settings.rate_per_second, settings.rate_burst));
+    let login_throttle = Arc::new(limits::LoginThrottle::new(
+        settings.login_address_max_failures,
+        settings.login_address_window_minutes,
+    ));
     let accounts = Arc::default();
     let policy = Arc::new(policy::Policy::shipped()?);
     let reports = Arc::new(reports::Reporting::new()?);
@@ -47,6 +51,7 @@ pub fn app_state(
         settings: Arc::new(settings),
         metrics,
         limits,
+        login_throttle,
         keyring,
         accounts,
         policy,
@@ -123,7 +128,10 @@ pub async fn serve(
     let sweeper = tokio::spawn(session_sweep_loop(state.clone()));
     let evaluator = state.settings.daily_evaluation.then(|| tokio::spawn(daily_evaluation_loop(state.clone())));
     let app = api::router(state);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    // The peer's address reaches handlers (the sign-in throttle counts failures per address).
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
     pusher.abort();
     sweeper.abort();
     if let Some(e) = evaluator {

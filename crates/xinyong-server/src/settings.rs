@@ -21,6 +21,9 @@
 //! session_absolute_hours = 12
 //! login_max_failures = 5
 //! login_lockout_minutes = 15
+//! login_address_max_failures = 20
+//! login_address_window_minutes = 15
+//! trust_forwarded_for = false
 //! secure_cookies = true
 //! daily_evaluation = true
 //! daily_evaluation_hour = 2
@@ -71,6 +74,14 @@ pub struct Settings {
     pub login_max_failures: u32,
     /// … for this long.
     pub login_lockout_minutes: u32,
+    /// Failed sign-ins from one client address (an IPv6 client by its /64), whatever the accounts, that
+    /// stop its password checks …
+    pub login_address_max_failures: u32,
+    /// … until the oldest of them is this old.
+    pub login_address_window_minutes: u32,
+    /// Take the client address from the last entry of `X-Forwarded-For` (set it only behind a load
+    /// balancer that appends it; otherwise clients could choose their address).
+    pub trust_forwarded_for: bool,
     /// Session cookies carry `Secure`. Unset: yes, except for requests to a loopback host
     /// (`localhost`, `127.0.0.1`), so a demo works over plain HTTP on one machine.
     pub secure_cookies: Option<bool>,
@@ -104,6 +115,9 @@ impl Default for Settings {
             session_absolute_hours: 12,
             login_max_failures: 5,
             login_lockout_minutes: 15,
+            login_address_max_failures: 20,
+            login_address_window_minutes: 15,
+            trust_forwarded_for: false,
             secure_cookies: None,
             daily_evaluation: true,
             daily_evaluation_hour: 2,
@@ -180,6 +194,9 @@ impl Settings {
         }
         if let Some(v) = env("XINYONG_DAILY_EVALUATION_HOUR") {
             self.daily_evaluation_hour = parse("XINYONG_DAILY_EVALUATION_HOUR", &v)?;
+        }
+        if let Some(v) = env("XINYONG_TRUST_FORWARDED_FOR") {
+            self.trust_forwarded_for = parse("XINYONG_TRUST_FORWARDED_FOR", &v)?;
         }
         if let Some(v) = env("XINYONG_SECURE_COOKIES") {
             self.secure_cookies = Some(parse("XINYONG_SECURE_COOKIES", &v)?);

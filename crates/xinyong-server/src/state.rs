@@ -52,6 +52,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,
+    /// Failed sign-ins per client address.
+    pub login_throttle: Arc<crate::limits::LoginThrottle>,
     /// The platform's signing keys (audit checkpoints, reports); `None` when the store has no key folder.
     pub keyring: Option<Arc<Keyring>>,
     /// Recently authenticated accounts (a few seconds).

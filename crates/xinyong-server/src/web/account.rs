@@ -1,10 +1,13 @@
 //! Sign-in, sign-out, password change and the language switch.
 
 use askama::Template;
+use axum::Extension;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use std::net::{IpAddr, SocketAddr};
+
 use chrono::Duration;
 use serde::Deserialize;
 
@@ -73,10 +76,28 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// The client's address for the sign-in throttle: the peer's, or behind a trusted load balancer the
+/// last `X-Forwarded-For` entry (the one the balancer appended). `None` when neither is known.
+fn client_address(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+    if state.settings.trust_forwarded_for
+        && let Some(last) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+        && let Ok(addr) = last.trim().parse()
+    {
+        return Some(addr);
+    }
+    peer.map(|p| p.ip())
+}
+
 pub async fn login(
     State(state): State<AppState>,
     v: Visitor,
     headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Form(f): Form<LoginForm>,
 ) -> WebResult {
     let t = v.lang.text();
@@ -86,18 +107,34 @@ pub async fn login(
         return Err(ApiError::forbidden("the sign-in form has expired: reload the page and try again")).page(&v);
     }
     let name = f.name.trim().to_owned();
+    let now = state.clock.now();
+    let address = client_address(&state, &headers, peer.map(|Extension(ConnectInfo(p))| p));
+    if let Some(a) = address
+        && let Some(until) = state.login_throttle.blocked_until(a, now)
+    {
+        tracing::warn!(address = %a, until = %until.to_rfc3339(), "sign-in refused: too many failures from this address");
+        let mut page = login_page(&v, &headers, next, name, Some(t.address_throttled.to_owned()))?;
+        *page.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        return Ok(page);
+    }
+    let failed = |state: &AppState| {
+        if let Some(a) = address {
+            state.login_throttle.failed(a, now);
+        }
+    };
     let key = name.clone();
     let creds = state.blocking(move |store| Ok(store.credentials(&key)?)).await.page(&v)?;
-    let now = state.clock.now();
     let Some(creds) = creds.filter(|c| !c.account.disabled) else {
         // Same work as a real check, same answer.
         let password = f.password.clone();
         let _ = tokio::task::spawn_blocking(move || password_matches(&password, &DECOY_HASH)).await;
         tracing::warn!(name = %name, "sign-in with an unknown or disabled account");
+        failed(&state);
         return login_page(&v, &headers, next, name, Some(t.bad_login.to_owned()));
     };
     if creds.locked_until.is_some_and(|until| until > now) {
         tracing::warn!(account = creds.account.id, "sign-in to a locked account");
+        failed(&state);
         return login_page(&v, &headers, next, name, Some(t.locked.to_owned()));
     }
     let Some(hash) = creds.password_hash.clone() else {
@@ -113,6 +150,7 @@ pub async fn login(
         let failures = creds.failed_logins + 1;
         let lock = (failures >= state.settings.login_max_failures)
             .then(|| now + Duration::minutes(i64::from(state.settings.login_lockout_minutes)));
+        failed(&state);
         state.blocking(move |store| Ok(store.login_failed(id, lock)?)).await.page(&v)?;
         tracing::warn!(account = id, failures, locked = lock.is_some(), "failed sign-in");
         let message = if lock.is_some() { t.locked } else { t.bad_login };

@@ -80,6 +80,7 @@ texts! {
     bad_login: "用户名或密码错误。", "Wrong user name or password.";
     locked: "登录失败次数过多，账户已暂时锁定，请稍后再试。", "Too many failed sign-ins: the account is locked for a while. Try again later.";
     no_password: "此账户尚未设置密码，请联系管理员。", "This account has no password yet: ask an administrator.";
+    address_throttled: "本机所在网络登录失败次数过多，请稍后再试。", "Too many failed sign-ins from your network: try again later.";
     session_ended: "登录已过期，请重新登录。", "Your session ended: please sign in again.";
     results: "查询结果", "Results";
     results_total: "共找到", "Found";

@@ -43,7 +43,17 @@ impl Page {
 
 impl Browser {
     fn new(app: &TestApp) -> Browser {
+        Browser::with_headers(app, HeaderMap::new())
+    }
+
+    /// A browser whose requests arrive through a load balancer that appends `chain`'s last address.
+    fn behind_proxy(app: &TestApp, chain: &str) -> Browser {
         let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", chain.parse().unwrap());
+        Browser::with_headers(app, headers)
+    }
+
+    fn with_headers(app: &TestApp, mut headers: HeaderMap) -> Browser {
         headers.insert(reqwest::header::ACCEPT, "text/html,application/xhtml+xml".parse().unwrap());
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -208,6 +218,41 @@ async fn sign_in_sets_a_safe_cookie_and_repeated_failures_lock_the_account() {
     let locked = b.sign_in("clerk", PASSWORD).await;
     assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
     assert!(locked.body.contains("锁定"), "{}", locked.body);
+}
+
+/// Password spraying: failures from one address across many accounts (none of them locked by its own
+/// count) stop that address's password checks, and only that address's.
+#[tokio::test]
+async fn failed_sign_ins_from_one_address_across_accounts_stop_that_address() {
+    let settings = xinyong_server::Settings { login_address_max_failures: 4, ..Default::default() };
+    let app = TestApp::spawn_with(settings).await;
+    for name in ["a1", "a2", "a3"] {
+        with_password(&app, name, Role::Department, Some("sh_housing"), None);
+    }
+    let mut b = Browser::new(&app);
+    for name in ["a1", "a2", "nobody", "a3"] {
+        assert_eq!(b.sign_in(name, "spring2026!").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let stopped = b.sign_in("a2", PASSWORD).await;
+    assert_eq!(stopped.status, StatusCode::TOO_MANY_REQUESTS, "{}", stopped.body);
+    assert!(stopped.body.contains("本机所在网络登录失败次数过多"), "{}", stopped.body);
+    let a2 = off_runtime(|| app.store.credentials("a2").unwrap().unwrap());
+    assert!(a2.locked_until.is_none() && a2.failed_logins == 1, "the account itself is not locked: {a2:?}");
+
+    // Behind a trusted load balancer the address is the last X-Forwarded-For entry.
+    let settings =
+        xinyong_server::Settings { login_address_max_failures: 2, trust_forwarded_for: true, ..Default::default() };
+    let app = TestApp::spawn_with(settings).await;
+    with_password(&app, "a1", Role::Department, Some("sh_housing"), None);
+    let mut sprayer = Browser::behind_proxy(&app, "10.0.0.1, 198.51.100.7");
+    let mut sprayer_again = Browser::behind_proxy(&app, "10.0.0.2, 198.51.100.7");
+    let mut clerk = Browser::behind_proxy(&app, "10.0.0.1, 198.51.100.8");
+    sprayer.sign_in("a1", "wrong one").await;
+    sprayer.sign_in("nobody", "wrong two").await;
+    let stopped = sprayer_again.sign_in("a1", PASSWORD).await;
+    assert_eq!(stopped.status, StatusCode::TOO_MANY_REQUESTS, "the client-chosen first entry does not matter");
+    let ok = clerk.sign_in("a1", PASSWORD).await;
+    assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/workbench"), "another address signs in");
 }
 
 #[tokio::test]
