@@ -89,9 +89,11 @@ struct SqliteBatch<'a> {
 
 impl BatchStore for SqliteStore {
     fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>> {
+        // Wait for the checkpoint (when the WAL is past its bound) before taking the writer, so that
+        // workflow steps and other writes go on meanwhile.
+        self.checkpointer.settle();
         let conn = self.writer.lock().map_err(|_| poisoned())?;
         let mut subjects = self.subjects.lock().map_err(|_| poisoned())?;
-        self.checkpointer.settle();
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
         // Read inside the write lock: nothing can commit between this and our batch.
         if subjects.data_version != Some(data_version(&conn)?) {
