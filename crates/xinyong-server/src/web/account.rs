@@ -1,13 +1,13 @@
 //! Sign-in, sign-out, password change and the language switch.
 
+use std::net::{IpAddr, SocketAddr};
+
 use askama::Template;
 use axum::Extension;
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use std::net::{IpAddr, SocketAddr};
-
 use chrono::Duration;
 use serde::Deserialize;
 
