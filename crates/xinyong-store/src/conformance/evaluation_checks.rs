@@ -19,6 +19,21 @@ fn event(action: &str) -> NewEvent {
     NewEvent { actor: 1, actor_name: "admin".into(), action: action.into(), note: None, late: false }
 }
 
+/// A 告知承诺 of the subject, made on 2026-05-06 and due on `due`.
+fn commitment(subject_id: i64, due: chrono::NaiveDate) -> NewCommitment {
+    NewCommitment {
+        subject_id,
+        kind: "notification".into(),
+        matter: "食品经营许可".into(),
+        unit: "sh_amr".into(),
+        content: "承诺三个月内补交材料".into(),
+        date: date(2026, 5, 6),
+        due,
+        at: at(6),
+        event: event("file"),
+    }
+}
+
 fn facts_of(store: &dyn Store, ids: Option<&[i64]>, chunk: usize) -> Result<Vec<SubjectFacts>, String> {
     let mut all = Vec::new();
     store
@@ -34,19 +49,8 @@ pub fn commitments_settle_once_with_history_and_surface_when_overdue(store: &dyn
     install_default(store)?;
     load(store, "b1", 2, &[draft(2, "k1", Some(company(1)), "警告")])?;
     let sid = subject_id(store, &company(1))?;
-    let new = |due| NewCommitment {
-        subject_id: sid,
-        kind: "notification".into(),
-        matter: "食品经营许可".into(),
-        unit: "sh_amr".into(),
-        content: "承诺三个月内补交材料".into(),
-        date: date(2026, 5, 6),
-        due,
-        at: at(6),
-        event: event("file"),
-    };
-    let a = store.file_commitment(&new(date(2026, 5, 8))).map_err(err)?;
-    let b = store.file_commitment(&new(date(2026, 8, 6))).map_err(err)?;
+    let a = store.file_commitment(&commitment(sid, date(2026, 5, 8))).map_err(err)?;
+    let b = store.file_commitment(&commitment(sid, date(2026, 8, 6))).map_err(err)?;
     ensure!(a.status == "pending" && a.history.len() == 1 && a.due == date(2026, 5, 8), "filed: {a:?}");
     ensure!(store.overdue_commitments(date(2026, 5, 8)).map_err(err)? == 0, "due today is not overdue");
     ensure!(store.overdue_commitments(date(2026, 5, 9)).map_err(err)? == 1, "one is overdue on the 9th");
@@ -84,19 +88,7 @@ pub fn a_breach_and_its_record_are_committed_together(store: &dyn Store) -> Chec
     install_default(store)?;
     load(store, "b1", 2, &[draft(2, "k1", Some(company(1)), "警告")])?;
     let sid = subject_id(store, &company(1))?;
-    let filed = store
-        .file_commitment(&NewCommitment {
-            subject_id: sid,
-            kind: "notification".into(),
-            matter: "食品经营许可".into(),
-            unit: "sh_amr".into(),
-            content: "承诺三个月内补交材料".into(),
-            date: date(2026, 5, 6),
-            due: date(2026, 5, 8),
-            at: at(6),
-            event: event("file"),
-        })
-        .map_err(err)?;
+    let filed = store.file_commitment(&commitment(sid, date(2026, 5, 8))).map_err(err)?;
     let step = CommitmentStep {
         id: filed.id,
         from: "pending".into(),
