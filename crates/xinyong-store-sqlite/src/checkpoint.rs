@@ -159,7 +159,7 @@ mod tests {
         let mut largest = 0;
         for _ in 0..40 {
             checkpointer.settle();
-            // 100 rows of 1,000 bytes: about 30 WAL frames (120 KiB) per transaction.
+            // 100 rows of 1,000 bytes: about 7 WAL frames of 16 KiB (~120 KiB) per transaction.
             writer
                 .execute_batch("BEGIN IMMEDIATE")
                 .and_then(|()| {

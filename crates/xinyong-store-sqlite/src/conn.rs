@@ -9,14 +9,22 @@ use crate::db_err;
 
 pub const DB_FILE: &str = "xinyong.db";
 
+/// Pages of a new database file, in bytes (SQLite's default is 4,096). A stored record is ~900 bytes, so
+/// a 4 KiB leaf holds four and wastes about a tenth of itself; 16 KiB pages also halve the B-tree pages
+/// an insert touches and the WAL frames it writes. A bulk copy of 1 M records into the `records` table
+/// took 8.7–10.1 s instead of 12.3–13.4 s (sqlite3 shell, 20 transactions, this machine, 2026-12-04).
+/// It applies only when the file is created: an existing store keeps its page size.
+const PAGE_SIZE: u32 = 16_384;
+
 fn pragmas(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
+    conn.execute_batch(&format!(
+        "PRAGMA page_size = {PAGE_SIZE};
+         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 10000;
-         PRAGMA temp_store = MEMORY;",
-    )
+         PRAGMA temp_store = MEMORY;"
+    ))
     .map_err(db_err)
 }
 
@@ -42,4 +50,36 @@ pub fn open_reader(path: &Path) -> Result<Connection> {
     conn.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32768;").map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn page_size(conn: &Connection) -> u32 {
+        conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_new_file_gets_large_pages_and_an_old_file_keeps_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new.db");
+        let writer = open_writer(&new).unwrap();
+        writer.execute_batch("CREATE TABLE t (x)").unwrap();
+        assert_eq!(page_size(&writer), PAGE_SIZE);
+        assert_eq!(page_size(&open_reader(&new).unwrap()), PAGE_SIZE);
+
+        // A store created before the change: 4 KiB pages, already in WAL mode, with a row in it.
+        let old = dir.path().join("old.db");
+        let plain = Connection::open(&old).unwrap();
+        plain.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+        drop(plain);
+        let writer = open_writer(&old).unwrap();
+        assert_eq!(page_size(&writer), 4096);
+        writer.execute_batch("INSERT INTO t VALUES (2)").unwrap();
+        let n: i64 = writer.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 2);
+    }
 }
