@@ -88,15 +88,31 @@ pub fn recompute(
     cause: &str,
     now: Timestamp,
 ) -> Result<EvaluationRun, RunError> {
-    let evaluator = Evaluator::new(model.model.clone(), catalog);
     let kind = if subjects.is_none() { RunKind::Full } else { RunKind::Incremental };
-    let run = store.begin_evaluation_run(&NewRun {
+    let run = store.begin_evaluation_run(&new_run(kind, model, cause, now))?;
+    score(store, catalog, model, subjects, run, now)
+}
+
+fn new_run(kind: RunKind, model: &LoadedModel, cause: &str, now: Timestamp) -> NewRun {
+    NewRun {
         kind,
         model: model.model.version.clone(),
         model_text: model.text.clone(),
         cause: cause.to_owned(),
         at: now,
-    })?;
+    }
+}
+
+/// Scores the subjects of a begun run (every subject when `subjects` is `None`) and finishes it.
+fn score(
+    store: &dyn Store,
+    catalog: &Catalog,
+    model: &LoadedModel,
+    subjects: Option<&[i64]>,
+    run: i64,
+    now: Timestamp,
+) -> Result<EvaluationRun, RunError> {
+    let evaluator = Evaluator::new(model.model.clone(), catalog);
     let as_of = now.date_naive();
     let (mut seen, mut changed) = (0u64, 0u64);
     store.evaluation_facts(subjects, CHUNK, &mut |facts| {
@@ -133,13 +149,20 @@ pub fn daily(store: &dyn Store, hour: u32, now: Timestamp) -> Result<Option<Eval
     if now.hour() < hour {
         return Ok(None);
     }
-    if store.latest_full_run_at()?.is_some_and(|at| at.with_timezone(&now.timezone()).date_naive() >= today) {
+    let Some(midnight) = today.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(now.timezone()).single()) else {
+        return Ok(None);
+    };
+    // The cheap check first: on most of the day's checks the run has begun already.
+    if store.latest_full_run_at()?.is_some_and(|at| at >= midnight) {
         return Ok(None);
     }
     let catalog = store.load_catalog()?;
     let model = LoadedModel::active(store, &catalog)?;
     let cause = format!("daily: scores as of {today}");
-    recompute(store, &catalog, &model, None, &cause, now).map(Some)
+    match store.claim_full_run(&new_run(RunKind::Full, &model, &cause, now), midnight)? {
+        Some(run) => score(store, &catalog, &model, None, run, now).map(Some),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]

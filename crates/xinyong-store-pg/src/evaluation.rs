@@ -18,6 +18,23 @@ use crate::PgStore;
 use crate::pool::Conn;
 use crate::subjects::{corrupt, severity, time};
 
+/// The advisory lock that serialises claims of the daily full run ("xyfullrn").
+const FULL_RUN_LOCK: i64 = 0x78_79_66_75_6c_6c_72_6e;
+
+fn insert_run(c: &mut Conn, run: &NewRun) -> Result<i64> {
+    let row = c.query_one(
+        "INSERT INTO evaluation_runs (kind, model, model_text, cause, at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        &[&run.kind.as_str(), &run.model, &run.model_text, &run.cause, &run.at.to_rfc3339()],
+    )?;
+    row.try_get(0).map_err(crate::db_err)
+}
+
+/// When the newest full run began.
+fn latest_full_run(c: &mut Conn) -> Result<Option<Timestamp>> {
+    let row = c.query_opt("SELECT at FROM evaluation_runs WHERE kind = 'full' ORDER BY id DESC LIMIT 1", &[])?;
+    row.map(|r| time(r.try_get(0).map_err(crate::db_err)?)).transpose()
+}
+
 macro_rules! run_columns {
     () => {
         "id, kind, model, cause, at, subjects, changed, grades"
@@ -197,14 +214,24 @@ impl EvaluationStore for PgStore {
     }
 
     fn begin_evaluation_run(&self, run: &NewRun) -> Result<i64> {
-        let at = run.at.to_rfc3339();
-        let row = self.with(|c| {
-            c.query_one(
-                "INSERT INTO evaluation_runs (kind, model, model_text, cause, at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[&run.kind.as_str(), &run.model, &run.model_text, &run.cause, &at],
-            )
-        })?;
-        row.try_get(0).map_err(crate::db_err)
+        self.with(|c| insert_run(c, run))
+    }
+
+    fn claim_full_run(&self, run: &NewRun, since: Timestamp) -> Result<Option<i64>> {
+        if run.kind != RunKind::Full {
+            return Err(StoreError::Invalid("only a full run is claimed".into()));
+        }
+        // Under READ COMMITTED two servers could both see no run and both insert one; the lock, held to
+        // the commit, makes the second wait and then see the first one's run.
+        self.with(|c| {
+            c.transaction(|c| {
+                c.execute("SELECT pg_advisory_xact_lock($1)", &[&FULL_RUN_LOCK])?;
+                if latest_full_run(c)?.is_some_and(|at| at >= since) {
+                    return Ok(None);
+                }
+                insert_run(c, run).map(Some)
+            })
+        })
     }
 
     fn save_evaluations(&self, run_id: i64, evaluations: &[NewEvaluation]) -> Result<()> {
@@ -324,10 +351,7 @@ impl EvaluationStore for PgStore {
     }
 
     fn latest_full_run_at(&self) -> Result<Option<Timestamp>> {
-        let row = self.with(|c| {
-            c.query_opt("SELECT at FROM evaluation_runs WHERE kind = 'full' ORDER BY id DESC LIMIT 1", &[])
-        })?;
-        row.map(|r| time(r.try_get(0).map_err(crate::db_err)?)).transpose()
+        self.with(latest_full_run)
     }
 
     fn graded_population(&self, population: &Population) -> Result<Vec<(i64, String)>> {

@@ -23,6 +23,24 @@ fn json_ids(ids: &[i64]) -> Result<String> {
     serde_json::to_string(ids).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
+fn insert_run(conn: &Connection, run: &NewRun) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO evaluation_runs (kind, model, model_text, cause, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![run.kind.as_str(), run.model, run.model_text, run.cause, run.at.to_rfc3339()],
+    )
+    .map_err(db_err)?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// When the newest full run began.
+fn latest_full_run(conn: &Connection) -> Result<Option<Timestamp>> {
+    let at: Option<String> = conn
+        .query_row("SELECT at FROM evaluation_runs WHERE kind = 'full' ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .optional()
+        .map_err(db_err)?;
+    at.as_deref().map(time).transpose()
+}
+
 type RawSubject = (i64, String, Option<i32>, Option<String>, Option<String>, Option<i64>);
 
 /// Subjects of one chunk with their current score.
@@ -223,13 +241,23 @@ impl EvaluationStore for SqliteStore {
     }
 
     fn begin_evaluation_run(&self, run: &NewRun) -> Result<i64> {
+        self.write(|conn| insert_run(conn, run))
+    }
+
+    fn claim_full_run(&self, run: &NewRun, since: Timestamp) -> Result<Option<i64>> {
+        if run.kind != RunKind::Full {
+            return Err(StoreError::Invalid("only a full run is claimed".into()));
+        }
+        // IMMEDIATE takes the database's write lock before the check: another process on the same file
+        // waits for this claim, then sees its run.
         self.write(|conn| {
-            conn.execute(
-                "INSERT INTO evaluation_runs (kind, model, model_text, cause, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run.kind.as_str(), run.model, run.model_text, run.cause, run.at.to_rfc3339()],
-            )
-            .map_err(db_err)?;
-            Ok(conn.last_insert_rowid())
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
+            if latest_full_run(&tx)?.is_some_and(|at| at >= since) {
+                return Ok(None);
+            }
+            let id = insert_run(&tx, run)?;
+            tx.commit().map_err(db_err)?;
+            Ok(Some(id))
         })
     }
 
@@ -380,14 +408,7 @@ impl EvaluationStore for SqliteStore {
     }
 
     fn latest_full_run_at(&self) -> Result<Option<Timestamp>> {
-        let at: Option<String> = self.read(|conn| {
-            conn.query_row("SELECT at FROM evaluation_runs WHERE kind = 'full' ORDER BY id DESC LIMIT 1", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(db_err)
-        })?;
-        at.as_deref().map(time).transpose()
+        self.read(latest_full_run)
     }
 
     fn graded_population(&self, population: &Population) -> Result<Vec<(i64, String)>> {

@@ -411,6 +411,7 @@ macro_rules! run_conformance {
             commitments_settle_once_with_history_and_surface_when_overdue,
             a_breach_and_its_record_are_committed_together,
             a_later_runs_score_is_not_overwritten_by_an_earlier_run,
+            a_full_run_is_claimed_once_since_an_instant_even_by_racing_servers,
             evaluation_facts_come_in_chunks_and_scores_keep_history
         );
     };

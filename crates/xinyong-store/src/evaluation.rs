@@ -173,6 +173,12 @@ pub trait EvaluationStore {
     /// Starts a run; its scores follow with [`EvaluationStore::save_evaluations`].
     fn begin_evaluation_run(&self, run: &NewRun) -> Result<i64>;
 
+    /// Starts a full run unless a full run began at or after `since` (finished or not): the once-a-day
+    /// claim of the daily run. The check and the start are one step for every server sharing the store,
+    /// so of two servers that check at the same instant one starts the run and the other gets nothing.
+    /// A `run` that is not full is refused as invalid.
+    fn claim_full_run(&self, run: &NewRun, since: Timestamp) -> Result<Option<i64>>;
+
     /// Keeps scores of a run: each becomes a history entry and the subject's current score. A subject
     /// whose current score came from a run begun after this one is left alone: that run read the
     /// subject's facts later (a full run overlapping a batch must not put back the score from before

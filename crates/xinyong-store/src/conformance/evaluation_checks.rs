@@ -133,6 +133,37 @@ pub fn a_breach_and_its_record_are_committed_together(store: &dyn Store) -> Chec
 
 /// A full run that read a subject's facts before a batch, and saves after the batch's incremental run,
 /// leaves that run's score in place; the daily run finds when the newest full run began.
+fn full_run(day: u32) -> NewRun {
+    NewRun { kind: RunKind::Full, model: "m1".into(), model_text: "text".into(), cause: "daily".into(), at: at(day) }
+}
+
+pub fn a_full_run_is_claimed_once_since_an_instant_even_by_racing_servers(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let incremental = NewRun { kind: RunKind::Incremental, ..full_run(4) };
+    let refused = store.claim_full_run(&incremental, at(4));
+    ensure!(matches!(refused, Err(crate::StoreError::Invalid(_))), "an incremental claim: {refused:?}");
+    store.begin_evaluation_run(&incremental).map_err(err)?;
+    let first = store.claim_full_run(&full_run(4), at(4)).map_err(err)?;
+    ensure!(first.is_some(), "an incremental run does not count as the day's full run");
+    ensure!(store.latest_full_run_at().map_err(err)? == Some(at(4)), "the claimed run has begun");
+    let again = store.claim_full_run(&full_run(4), at(4)).map_err(err)?;
+    ensure!(again.is_none(), "a second claim since the same instant gets nothing: {again:?}");
+    ensure!(store.claim_full_run(&full_run(5), at(5)).map_err(err)?.is_some(), "the next day's claim starts a run");
+
+    // Four servers check at the same instant: exactly one starts the run.
+    let claims: Vec<_> = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..4).map(|_| scope.spawn(|| store.claim_full_run(&full_run(6), at(6)))).collect();
+        racers.into_iter().map(|r| r.join().map_err(|_| "a claiming thread panicked".to_owned())).collect()
+    });
+    let mut won = 0;
+    for claim in claims {
+        won += usize::from(claim?.map_err(err)?.is_some());
+    }
+    ensure!(won == 1, "{won} of four racing claims started a run");
+    ensure!(store.latest_full_run_at().map_err(err)? == Some(at(6)), "the winner's run has begun");
+    Ok(())
+}
+
 pub fn a_later_runs_score_is_not_overwritten_by_an_earlier_run(store: &dyn Store) -> Check {
     install_default(store)?;
     load(store, "b1", 2, &[draft(2, "k1", Some(company(1)), "警告")])?;
