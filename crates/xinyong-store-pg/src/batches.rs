@@ -27,8 +27,8 @@ use xinyong_store::commitment::CommitmentStep;
 use xinyong_store::search::names::{bigrams, name_key, rank_len, start_gram};
 use xinyong_store::vault::Vault;
 use xinyong_store::{
-    BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, Result, RowIssue, StoreError,
-    WriteOutcome,
+    BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, RejectedRow, Result, RowIssue,
+    StoreError, WriteOutcome,
 };
 
 use crate::copy::CopyRows;
@@ -144,6 +144,10 @@ impl BatchStore for PgStore {
 
     fn vault(&self) -> &Vault {
         &self.vault
+    }
+
+    fn rejected_rows(&self, batch_id: &str) -> Result<Vec<RejectedRow>> {
+        self.with(|c| saved_rejected_rows(c, batch_id))
     }
 
     fn recent_batches(&self, limit: u32) -> Result<Vec<BatchReport>> {
@@ -626,11 +630,35 @@ impl BatchWriter for PgBatch<'_> {
         self.insert_issues("warning", warnings)
     }
 
+    fn record_rejected_rows(&mut self, rows: &[RejectedRow]) -> Result<()> {
+        insert_rejected_rows(&mut self.conn, &self.meta.id, rows)
+    }
+
     fn discard_rows(&mut self) -> Result<()> {
+        // Rolling back to the savepoint takes back the issues and rejected rows recorded since it too:
+        // read them first and record them again.
+        let id = self.meta.id.clone();
+        let issues = self.conn.query(
+            "SELECT seq, kind, row, field, code, message FROM batch_issues WHERE batch_id = $1 ORDER BY seq",
+            &[&id],
+        )?;
+        let rejected = saved_rejected_rows(&mut self.conn, &id)?;
         self.conn.client.batch_execute("ROLLBACK TO SAVEPOINT rows").map_err(db_err)?;
         self.subjects.clear();
         self.fresh_keys.forget_written();
-        Ok(())
+        let mut rows = CopyRows::new();
+        for r in &issues {
+            rows.text(&id)
+                .int(r.get(0))
+                .text(r.get(1))
+                .int(r.get(2))
+                .opt_text(r.get(3))
+                .text(r.get(4))
+                .text(r.get(5))
+                .end_row();
+        }
+        rows.send(&mut self.conn, "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN")?;
+        insert_rejected_rows(&mut self.conn, &id, &rejected)
     }
 
     fn settle_commitment(&mut self, step: &CommitmentStep, source_key: &str) -> Result<i64> {
@@ -663,6 +691,29 @@ impl Drop for PgBatch<'_> {
             self.conn.rollback();
         }
     }
+}
+
+fn saved_rejected_rows(c: &mut Conn, batch: &str) -> Result<Vec<RejectedRow>> {
+    let rows = c.query("SELECT row, cells FROM batch_rejected_rows WHERE batch_id = $1 ORDER BY row", &[&batch])?;
+    Ok(rows.iter().map(|r| RejectedRow { row: r.get::<_, i64>(0) as u64, sealed: r.get(1) }).collect())
+}
+
+fn insert_rejected_rows(c: &mut Conn, batch: &str, rows: &[RejectedRow]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<i64> = rows.iter().map(|r| r.row as i64).collect();
+    let cells: Vec<&[u8]> = rows.iter().map(|r| r.sealed.as_slice()).collect();
+    c.execute(
+        "INSERT INTO batch_rejected_rows (batch_id, row, cells)
+         SELECT $1, u.row, u.cells FROM unnest($2::bigint[], $3::bytea[]) AS u(row, cells)",
+        &[&batch, &numbers, &cells],
+    )
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("a row of batch {batch} was rejected twice")),
+        other => other,
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_sessions.sql")),
     (7, include_str!("../migrations/0007_reports.sql")),
     (8, include_str!("../migrations/0008_evaluation.sql")),
+    (9, include_str!("../migrations/0009_rejected_rows.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

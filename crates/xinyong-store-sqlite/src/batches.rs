@@ -17,8 +17,8 @@ use xinyong_domain::subject::SubjectClaim;
 use xinyong_store::commitment::CommitmentStep;
 use xinyong_store::vault::Vault;
 use xinyong_store::{
-    BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, Result, RowIssue, StoreError,
-    WriteOutcome,
+    BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, RejectedRow, Result, RowIssue,
+    StoreError, WriteOutcome,
 };
 
 use crate::checkpoint::Checkpointer;
@@ -148,6 +148,10 @@ impl BatchStore for SqliteStore {
         &self.vault
     }
 
+    fn rejected_rows(&self, batch_id: &str) -> Result<Vec<RejectedRow>> {
+        self.read(|conn| saved_rejected_rows(conn, batch_id))
+    }
+
     fn recent_batches(&self, limit: u32) -> Result<Vec<BatchReport>> {
         self.read(|conn| {
             let mut stmt = conn
@@ -167,6 +171,43 @@ impl BatchStore for SqliteStore {
             Ok(out)
         })
     }
+}
+
+type SavedIssue = (i64, String, i64, Option<String>, String, String);
+
+fn saved_issues(conn: &Connection, batch: &str) -> Result<Vec<SavedIssue>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, kind, row, field, code, message FROM batch_issues WHERE batch_id = ?1")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([batch], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+}
+
+fn saved_rejected_rows(conn: &Connection, batch: &str) -> Result<Vec<RejectedRow>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT row, cells FROM batch_rejected_rows WHERE batch_id = ?1 ORDER BY row")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map([batch], |r| Ok(RejectedRow { row: r.get::<_, i64>(0)? as u64, sealed: r.get(1)? }))
+        .map_err(db_err)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+}
+
+fn insert_rejected_rows(conn: &Connection, batch: &str, rows: &[RejectedRow]) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO batch_rejected_rows (batch_id, row, cells) VALUES (?1, ?2, ?3)")
+        .map_err(db_err)?;
+    for r in rows {
+        stmt.execute(params![batch, r.row as i64, r.sealed]).map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                StoreError::Conflict(format!("row {} of batch {batch} was rejected twice", r.row))
+            }
+            other => db_err(other),
+        })?;
+    }
+    Ok(())
 }
 
 const BATCH_COLUMNS: &str = "id, unit, item, item_version, status, format, encoding, file_name, rows, accepted, \
@@ -479,10 +520,27 @@ impl BatchWriter for SqliteBatch<'_> {
         self.insert_issues("warning", warnings)
     }
 
+    fn record_rejected_rows(&mut self, rows: &[RejectedRow]) -> Result<()> {
+        insert_rejected_rows(&self.conn, &self.meta.id, rows)
+    }
+
     fn discard_rows(&mut self) -> Result<()> {
+        // Rolling back to the savepoint takes back the issues and rejected rows recorded since it too:
+        // read them first and record them again.
+        let issues = saved_issues(&self.conn, &self.meta.id)?;
+        let rejected = saved_rejected_rows(&self.conn, &self.meta.id)?;
         self.conn.execute_batch("ROLLBACK TO rows").map_err(db_err)?;
         self.subjects.clear();
-        Ok(())
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO batch_issues (batch_id, seq, kind, row, field, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(db_err)?;
+        for (seq, kind, row, field, code, message) in issues {
+            stmt.execute(params![self.meta.id, seq, kind, row, field, code, message]).map_err(db_err)?;
+        }
+        insert_rejected_rows(&self.conn, &self.meta.id, &rejected)
     }
 
     fn settle_commitment(&mut self, step: &CommitmentStep, source_key: &str) -> Result<i64> {

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_sessions.sql")),
     (8, include_str!("../migrations/0008_reports.sql")),
     (9, include_str!("../migrations/0009_evaluation.sql")),
+    (10, include_str!("../migrations/0010_rejected_rows.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

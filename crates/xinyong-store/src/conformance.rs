@@ -14,7 +14,7 @@ use xinyong_domain::ids::{Identifier, ResidentId, Uscc};
 use xinyong_domain::record::{RecordDraft, RecordHead, UpsertOutcome};
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
 
-use crate::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, RowIssue, Store, SubjectKey};
+use crate::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, RejectedCells, RowIssue, Store, SubjectKey};
 
 pub type Check = Result<(), String>;
 
@@ -290,22 +290,57 @@ pub fn a_subject_of_a_dropped_batch_is_created_again(store: &dyn Store) -> Check
 
 pub fn discarded_rows_keep_the_issues_and_the_rejected_batch(store: &dyn Store) -> Check {
     install_default(store)?;
-    let mut w = store.begin_batch(meta("b-aon", 6)).map_err(err)?;
-    w.write(&prepare(store, &[draft(2, "k-aon", Some(company(5)), "x")])?).map_err(err)?;
-    let issue = RowIssue {
-        row: 3,
+    let issue = |row: u64, code: &str| RowIssue {
+        row,
         field: Some("统一社会信用代码".into()),
-        code: "bad_check_digit".into(),
+        code: code.into(),
         message: "m".into(),
     };
+    let cells = |id: &str| RejectedCells {
+        headers: vec!["行政相对人名称".into(), "证件号码".into()],
+        cells: vec!["张三".into(), id.into()],
+        personal: vec![1],
+    };
+    let vault = store.vault();
+    let mut w = store.begin_batch(meta("b-aon", 6)).map_err(err)?;
+    // The issues of the chunk that holds the first bad row are recorded before its rows are discarded
+    // (as the ingest pipeline does it), the later ones after.
+    let warning = RowIssue { row: 1, field: Some("备注".into()), code: "unknown_column".into(), message: "w".into() };
+    w.record_issues(&[issue(3, "bad_check_digit")], std::slice::from_ref(&warning)).map_err(err)?;
+    w.record_rejected_rows(&[cells("310101199001011234").seal(3, vault).map_err(err)?]).map_err(err)?;
+    w.write(&prepare(store, &[draft(2, "k-aon", Some(company(5)), "x")])?).map_err(err)?;
     w.discard_rows().map_err(err)?;
-    w.record_issues(std::slice::from_ref(&issue), &[]).map_err(err)?;
-    let mut r = report("b-aon", 6, 2, [0, 0, 0, 0], vec![issue.clone()]);
+    w.record_issues(&[issue(5, "required")], &[]).map_err(err)?;
+    w.record_rejected_rows(&[cells("").seal(5, vault).map_err(err)?]).map_err(err)?;
+    let mut r = report("b-aon", 6, 4, [0, 0, 0, 0], vec![issue(3, "bad_check_digit"), issue(5, "required")]);
     r.status = BatchStatus::Rejected;
     w.commit(&r).map_err(err)?;
     ensure!(store.subject_count().map_err(err)? == 0, "rows of a rejected batch are gone");
     let b = store.batch("b-aon").map_err(err)?.ok_or("rejected batch is recorded")?;
-    ensure!(b.status == BatchStatus::Rejected && b.errors == [issue], "with its errors: {b:?}");
+    ensure!(
+        b.status == BatchStatus::Rejected
+            && b.errors == [issue(3, "bad_check_digit"), issue(5, "required")]
+            && b.warnings == [warning],
+        "with its issues from before and after the discard: {b:?}"
+    );
+    let rejected = store.rejected_rows("b-aon").map_err(err)?;
+    ensure!(rejected.iter().map(|r| r.row).collect::<Vec<_>>() == [3, 5], "both rejected rows kept: {rejected:?}");
+    ensure!(
+        rejected.iter().all(|r| !r.sealed.windows(6).any(|w| w == b"310101")),
+        "the cells are sealed, not stored in clear"
+    );
+    let opened = rejected.first().ok_or("row 3")?.open(vault).map_err(err)?;
+    ensure!(opened == cells("310101199001011234"), "the cells open as given: {opened:?}");
+    ensure!(store.rejected_rows("no-such-batch").map_err(err)?.is_empty(), "an unknown batch has none");
+
+    // A row number given twice is refused; a dropped batch leaves no rejected rows behind.
+    {
+        let mut w = store.begin_batch(meta("b-twice", 7)).map_err(err)?;
+        w.record_rejected_rows(&[cells("").seal(4, vault).map_err(err)?]).map_err(err)?;
+        let twice = w.record_rejected_rows(&[cells("").seal(4, vault).map_err(err)?]);
+        ensure!(matches!(twice, Err(crate::StoreError::Conflict(_))), "the same row twice: {twice:?}");
+    }
+    ensure!(store.rejected_rows("b-twice").map_err(err)?.is_empty(), "the dropped batch kept nothing");
     Ok(())
 }
 

@@ -58,6 +58,9 @@ pub trait BatchStore {
 
     /// The newest batches first, without their errors.
     fn recent_batches(&self, limit: u32) -> Result<Vec<BatchReport>>;
+
+    /// The cells of a batch's rejected rows, by row number (none for an unknown batch).
+    fn rejected_rows(&self, batch_id: &str) -> Result<Vec<RejectedRow>>;
 }
 
 /// One batch being written: one transaction. Dropping it without `commit` rolls everything back.
@@ -67,6 +70,10 @@ pub trait BatchWriter {
 
     /// Records problems with rows or the header (kept in full; the report may show only the first ones).
     fn record_issues(&mut self, errors: &[RowIssue], warnings: &[RowIssue]) -> Result<()>;
+
+    /// Keeps the cells of rejected rows (kept, like the issues, when the rows are discarded). A row
+    /// number given twice in one batch is an error.
+    fn record_rejected_rows(&mut self, rows: &[RejectedRow]) -> Result<()>;
 
     /// Forgets every row written so far but keeps the recorded issues (all-or-nothing with a bad row).
     /// Rows written afterwards are stored again, so callers stop writing after this.

@@ -87,6 +87,40 @@ pub struct RowIssue {
     pub message: String,
 }
 
+/// A rejected row's cells as its file gave them, so that its unit can download, correct and file it
+/// again. Sealed with the vault ([`RejectedCells::seal`]): the cells may hold resident IDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// The row number a spreadsheet user sees (as in [`RowIssue::row`]).
+    pub row: u64,
+    pub sealed: Vec<u8>,
+}
+
+/// The opened cells of a [`RejectedRow`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedCells {
+    /// The file's header labels, as written, in column order.
+    pub headers: Vec<String>,
+    /// One text per header (a short row is padded with empty texts).
+    pub cells: Vec<String>,
+    /// Columns that hold personal data (fields the catalog marks masked): masked in a masked view.
+    pub personal: Vec<usize>,
+}
+
+impl RejectedCells {
+    pub fn seal(&self, row: u64, vault: &crate::vault::Vault) -> crate::Result<RejectedRow> {
+        let json = serde_json::to_vec(self).map_err(|e| crate::StoreError::Invalid(e.to_string()))?;
+        Ok(RejectedRow { row, sealed: vault.encrypt(&json)? })
+    }
+}
+
+impl RejectedRow {
+    pub fn open(&self, vault: &crate::vault::Vault) -> crate::Result<RejectedCells> {
+        let json = vault.decrypt(&self.sealed)?;
+        serde_json::from_slice(&json).map_err(|e| crate::StoreError::Corrupt(format!("rejected row {}: {e}", self.row)))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchStatus {
