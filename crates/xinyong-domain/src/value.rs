@@ -23,6 +23,19 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// The cell as a spreadsheet shows it (a rejected row given back to its unit): whole numbers without
+    /// a decimal point, dates as YYYY-MM-DD.
+    pub fn as_written(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
+            Cell::Number(n) => n.to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         match self {
             Cell::Empty => true,
@@ -278,6 +291,20 @@ fn parse_code(kind: Option<CodeKind>, cell: &Cell, today: NaiveDate) -> Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_is_given_back_as_a_spreadsheet_shows_it() {
+        assert_eq!(Cell::Number(310_101.0).as_written(), "310101");
+        assert_eq!(Cell::Number(0.56).as_written(), "0.56");
+        assert_eq!(Cell::Number(3.101_011_990_010_112e17).as_written(), "310101199001011200");
+        assert_eq!(
+            NaiveDate::from_ymd_opt(2026, 5, 6).map(|d| Cell::Date(d).as_written()).as_deref(),
+            Some("2026-05-06")
+        );
+        assert_eq!(Cell::Bool(true).as_written(), "TRUE");
+        assert_eq!(Cell::Text(" 原样 ".into()).as_written(), " 原样 ");
+        assert_eq!(Cell::Empty.as_written(), "");
+    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()

@@ -14,12 +14,14 @@ use std::collections::BTreeSet;
 use std::sync::mpsc::{self, SyncSender};
 
 use chrono::NaiveDate;
-use xinyong_domain::catalog::Catalog;
+use xinyong_domain::catalog::{Catalog, CatalogItem};
 use xinyong_domain::disclosure::Regimes;
 use xinyong_domain::record::UpsertOutcome;
+use xinyong_domain::value::Cell;
 use xinyong_store::vault::Vault;
 use xinyong_store::{
-    BatchMeta, BatchReport, BatchStatus, BatchWriter, PreparedRecord, RowIssue, Store, StoreError, Timestamp,
+    BatchMeta, BatchReport, BatchStatus, BatchWriter, PreparedRecord, RejectedCells, RejectedRow, RowIssue, Store,
+    StoreError, Timestamp,
 };
 
 use crate::header::{HeaderError, HeaderMap};
@@ -211,6 +213,8 @@ enum Message {
 struct Chunk {
     drafts: Vec<PreparedRecord>,
     errors: Vec<RowIssue>,
+    /// The cells of the rows rejected by validation, sealed.
+    rejected: Vec<RejectedRow>,
     warnings: Vec<RowIssue>,
     rows: u64,
     bad_rows: u64,
@@ -264,12 +268,13 @@ impl<'s> Loading<'s> {
     }
 
     fn take(&mut self, chunk: Chunk) -> Result<(), IngestError> {
-        let Chunk { drafts, errors, warnings, rows, bad_rows } = chunk;
+        let Chunk { drafts, errors, rejected, warnings, rows, bad_rows } = chunk;
         let report = &mut self.report;
         report.rows += rows;
         report.rejected += bad_rows;
         if !errors.is_empty() || !warnings.is_empty() {
             self.writer.record_issues(&errors, &warnings)?;
+            self.writer.record_rejected_rows(&rejected)?;
             keep_some(&mut report.errors, errors);
             keep_some(&mut report.warnings, warnings);
         }
@@ -359,6 +364,7 @@ fn read_rows(
     let mut chunk = Chunk {
         drafts: Vec::with_capacity(CHUNK),
         errors: Vec::new(),
+        rejected: Vec::new(),
         warnings: unknown_columns(&map, 0),
         rows: 0,
         bad_rows: 0,
@@ -381,6 +387,9 @@ fn read_rows(
                     Err(mut issues) => {
                         chunk.bad_rows += 1;
                         chunk.errors.append(&mut issues);
+                        chunk
+                            .rejected
+                            .push(rejected_cells(item, &map, reader.headers(), &raw.cells).seal(raw.row, vault)?);
                     }
                 }
             }
@@ -389,6 +398,7 @@ fn read_rows(
             let next = Chunk {
                 drafts: Vec::with_capacity(CHUNK),
                 errors: Vec::new(),
+                rejected: Vec::new(),
                 warnings: Vec::new(),
                 rows: 0,
                 bad_rows: 0,
@@ -399,6 +409,15 @@ fn read_rows(
         }
     }
     Ok(tx.send(Message::Chunk(chunk)).is_ok())
+}
+
+/// A rejected row's cells under the file's headers, with the columns of fields the catalog marks masked.
+fn rejected_cells(item: &CatalogItem, map: &HeaderMap, headers: &[String], cells: &[Cell]) -> RejectedCells {
+    let personal = (0..headers.len())
+        .filter(|&col| map.field_of(col).and_then(|f| item.fields.get(f)).is_some_and(|f| f.masked))
+        .collect();
+    let cells = (0..headers.len()).map(|col| cells.get(col).map(Cell::as_written).unwrap_or_default()).collect();
+    RejectedCells { headers: headers.to_vec(), cells, personal }
 }
 
 fn unknown_columns(map: &HeaderMap, from: usize) -> Vec<RowIssue> {

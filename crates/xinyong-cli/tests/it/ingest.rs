@@ -1,7 +1,7 @@
 //! `xinyong ingest` end to end: results, errors, idempotence, all-or-nothing, encodings, formats.
 
 use serde_json::Value;
-use xinyong_store::{SubjectKey, SubjectStore};
+use xinyong_store::{BatchStore, SubjectKey, SubjectStore};
 use xinyong_store_sqlite::SqliteStore;
 
 use super::{Platform, stderr};
@@ -63,6 +63,15 @@ fn good_rows_are_stored_and_bad_rows_named_by_row_field_and_code() {
     // The batch can be read back with its errors.
     let (_, b) = p.json(&["batch", v["batch"].as_str().unwrap()]);
     assert_eq!(b["errors"].as_array().map(Vec::len), Some(2));
+    // And the rejected rows with their cells as filed, sealed, the resident ID column marked personal.
+    let store = SqliteStore::open(&p.data()).unwrap();
+    let rejected = store.rejected_rows(v["batch"].as_str().unwrap()).unwrap();
+    assert_eq!(rejected.iter().map(|r| r.row).collect::<Vec<_>>(), [3, 5]);
+    let cells = rejected[0].open(store.vault()).unwrap();
+    assert_eq!(cells.headers.join(","), HEADER);
+    assert_eq!(cells.cells.join(","), BAD_CHECK);
+    assert_eq!(cells.personal, [4], "证件号码");
+    assert_eq!(rejected[1].open(store.vault()).unwrap().cells.join(","), NO_NAME);
 }
 
 #[test]
