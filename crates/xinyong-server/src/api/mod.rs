@@ -36,6 +36,7 @@ use crate::state::AppState;
         service::keys,
         batches::create::create,
         batches::get::get,
+        batches::rejected::rejected_rows,
         subjects::search::search,
         subjects::get::profile,
         subjects::queries::queries,
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/authorisations", post(authorisations::grant))
         .route("/authorisations/{id}", delete(authorisations::revoke))
         .route("/batches/{id}", get(batches::get::get))
+        .route("/batches/{id}/rejected-rows", get(batches::rejected::rejected_rows))
         .route("/public/penalties", get(public::penalties))
         .route("/public/licenses", get(public::licenses))
         .route("/public/lists/{list}", get(public::lists))

@@ -157,6 +157,13 @@ pub async fn errors_csv(State(state): State<AppState>, v: Visitor, Path(id): Pat
     Ok(download("text/csv; charset=utf-8", &format!("{}-errors.csv", b.batch), bytes))
 }
 
+/// The rejected rows as the file gave them, to correct and file again (`api::batches::rejected`).
+pub async fn rejected_csv(State(state): State<AppState>, v: Visitor, Path(id): Path<String>) -> WebResult {
+    let caller = v.signed_in().page(&v)?.caller.clone();
+    let (batch, bytes) = crate::api::batches::rejected::rejected_rows_csv(&state, &caller, id).await.page(&v)?;
+    Ok(download("text/csv; charset=utf-8", &format!("{batch}-rejected.csv"), bytes))
+}
+
 pub async fn errors_xlsx(State(state): State<AppState>, v: Visitor, Path(id): Path<String>) -> WebResult {
     let b = report(&state, &v, id).await?;
     let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

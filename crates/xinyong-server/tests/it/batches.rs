@@ -75,3 +75,66 @@ async fn all_or_nothing_over_http_is_422_and_stores_nothing() {
     assert_eq!(body["batch"]["status"], "rejected");
     assert_eq!(super::off_runtime(|| app.store.subject_count().unwrap()), 0);
 }
+
+/// A person's row with a resident ID whose check digit is wrong, next to a good company row.
+const PERSON_CSV: &str = "行政相对人名称,行政相对人类别,证件类型,证件号码,行政处罚决定书文号,处罚内容,处罚决定日期,处罚机关\n\
+张小明,自然人,身份证,110101199003071234,沪罚〔2026〕11号,警告,2026-05-06,上海市市场监督管理局\n";
+
+#[tokio::test]
+async fn the_rejected_rows_come_back_as_filed_with_their_reasons_even_from_a_rejected_batch() {
+    let app = TestApp::spawn().await;
+    let sup = app.account("sup", Role::Supplier, Some("sh_amr"), None);
+    let post = |body: &'static str, all_or_nothing: bool| {
+        app.client
+            .post(format!("{}/api/v1/batches?item=admin_penalty&format=csv&all_or_nothing={all_or_nothing}", app.base))
+            .bearer_auth(&sup)
+            .body(body)
+            .send()
+    };
+    // All or nothing: nothing stored, yet the batch keeps its errors and the bad row's cells.
+    let resp = post(CSV, true).await.unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let batch = body["batch"]["batch"].as_str().unwrap().to_owned();
+    let (status, back) = app.get(&format!("/api/v1/batches/{batch}"), Some(&sup)).await;
+    assert_eq!(status, 200);
+    assert_eq!(back["errors"][0]["code"], "bad_check_digit", "the stored batch keeps its errors: {back}");
+    let (status, csv) = app.get_text(&format!("/api/v1/batches/{batch}/rejected-rows"), Some(&sup)).await;
+    assert_eq!(status, 200);
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next(),
+        Some("行号 row,错误 errors,行政相对人名称,统一社会信用代码,行政处罚决定书文号,处罚内容,处罚决定日期,处罚机关")
+    );
+    let line = lines.next().unwrap();
+    assert!(
+        line.starts_with("3,")
+            && line.contains("统一社会信用代码")
+            && line.ends_with(
+                ",上海坏码有限公司,91310000631696382D,沪罚〔2026〕10号,警告,2026-05-06,上海市市场监督管理局"
+            ),
+        "the row as filed, with its reason: {line}"
+    );
+    assert_eq!(lines.next(), None, "only the rejected row");
+
+    // A person's resident ID is masked for the supplier, shown in full to an admin; both are audited.
+    let resp = post(PERSON_CSV, false).await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let report: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(report["rejected"], 1, "{report}");
+    let batch = report["batch"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/batches/{batch}/rejected-rows");
+    let (_, masked) = app.get_text(&path, Some(&sup)).await;
+    assert!(masked.contains("110***********1234") && !masked.contains("110101199003071234"), "{masked}");
+    let admin = app.account("root", Role::Admin, None, None);
+    let (_, full) = app.get_text(&path, Some(&admin)).await;
+    assert!(full.contains("110101199003071234"), "{full}");
+    let other = app.account("other", Role::Supplier, Some("sh_tax"), None);
+    assert_eq!(app.get_text(&path, Some(&other)).await.0, 403);
+    assert_eq!(app.get_text("/api/v1/batches/b-none/rejected-rows", Some(&sup)).await.0, 404);
+    let audit = super::off_runtime(|| app.store.audit_after(0, 100).unwrap());
+    let downloads: Vec<_> = audit.iter().filter(|r| r.entry.action == "rejected_rows").collect();
+    assert_eq!(downloads.len(), 3, "every download is logged: {downloads:?}");
+    assert!(downloads.iter().any(|r| r.entry.detail.ends_with("personal data masked")));
+    assert!(downloads.iter().any(|r| r.entry.detail.ends_with("personal data in full")));
+}

@@ -2,6 +2,7 @@
 
 pub mod create;
 pub mod get;
+pub mod rejected;
 
 use xinyong_domain::access::Role;
 
