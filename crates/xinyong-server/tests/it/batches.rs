@@ -116,6 +116,20 @@ async fn the_rejected_rows_come_back_as_filed_with_their_reasons_even_from_a_rej
         "the row as filed, with its reason: {line}"
     );
     assert_eq!(lines.next(), None, "only the rejected row");
+    // Corrected, the download itself is filed again: the two added columns are ignored with a warning.
+    let corrected = csv.replace("91310000631696382D", "91310000631696382C");
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/batches?item=admin_penalty&format=csv", app.base))
+        .bearer_auth(&sup)
+        .body(corrected)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let again: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!((again["accepted"].as_u64(), again["rejected"].as_u64()), (Some(1), Some(0)), "{again}");
+    assert_eq!(again["warnings"].as_array().map(Vec::len), Some(2), "{again}");
 
     // A person's resident ID is masked for the supplier, shown in full to an admin; both are audited.
     let resp = post(PERSON_CSV, false).await.unwrap();
