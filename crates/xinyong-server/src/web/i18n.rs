@@ -133,6 +133,7 @@ texts! {
     download_errors_csv: "下载错误明细（CSV）", "Download errors (CSV)";
     download_errors_xlsx: "下载错误明细（XLSX）", "Download errors (XLSX)";
     download_rejected_rows: "下载被拒绝的原始行（CSV，改正后可重新上传）", "Download the rejected rows (CSV, to correct and upload again)";
+    download_rejected_rows_xlsx: "下载被拒绝的原始行（XLSX）", "Download the rejected rows (XLSX)";
     quality_history: "数据质量历史", "Data quality history";
     accept_rate: "接收率", "Accept rate";
     time: "时间", "Time";

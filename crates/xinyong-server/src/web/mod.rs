@@ -260,6 +260,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/workbench/batches/{id}/errors.csv", get(supplier::errors_csv))
         .route("/workbench/batches/{id}/errors.xlsx", get(supplier::errors_xlsx))
         .route("/workbench/batches/{id}/rejected.csv", get(supplier::rejected_csv))
+        .route("/workbench/batches/{id}/rejected.xlsx", get(supplier::rejected_xlsx))
         .route("/workbench/query", get(people::query))
         .route("/workbench/check", get(people::check_form).post(people::check))
         .route("/workbench/checks/{id}", get(people::check_page))

@@ -14,6 +14,7 @@ use xinyong_store::BatchReport;
 use super::session::Visitor;
 use super::{Chrome, OrPage, WebResult, render};
 use crate::api::batches::create::BatchParams;
+use crate::api::batches::rejected::{Sheet, rejected_rows_file};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -158,10 +159,18 @@ pub async fn errors_csv(State(state): State<AppState>, v: Visitor, Path(id): Pat
 }
 
 /// The rejected rows as the file gave them, to correct and file again (`api::batches::rejected`).
-pub async fn rejected_csv(State(state): State<AppState>, v: Visitor, Path(id): Path<String>) -> WebResult {
+async fn rejected(state: AppState, v: Visitor, id: String, sheet: Sheet) -> WebResult {
     let caller = v.signed_in().page(&v)?.caller.clone();
-    let (batch, bytes) = crate::api::batches::rejected::rejected_rows_csv(&state, &caller, id).await.page(&v)?;
-    Ok(download("text/csv; charset=utf-8", &format!("{batch}-rejected.csv"), bytes))
+    let (batch, bytes) = rejected_rows_file(&state, &caller, id, sheet).await.page(&v)?;
+    Ok(download(sheet.content_type(), &format!("{batch}-rejected.{}", sheet.extension()), bytes))
+}
+
+pub async fn rejected_csv(State(state): State<AppState>, v: Visitor, Path(id): Path<String>) -> WebResult {
+    rejected(state, v, id, Sheet::Csv).await
+}
+
+pub async fn rejected_xlsx(State(state): State<AppState>, v: Visitor, Path(id): Path<String>) -> WebResult {
+    rejected(state, v, id, Sheet::Xlsx).await
 }
 
 pub async fn errors_xlsx(State(state): State<AppState>, v: Visitor, Path(id): Path<String>) -> WebResult {

@@ -143,12 +143,21 @@ async fn the_rejected_rows_come_back_as_filed_with_their_reasons_even_from_a_rej
     let admin = app.account("root", Role::Admin, None, None);
     let (_, full) = app.get_text(&path, Some(&admin)).await;
     assert!(full.contains("110101199003071234"), "{full}");
+    // As XLSX every cell is text: the ID stays 18 digits when the file is opened.
+    let resp = app.client.get(format!("{}{path}?format=xlsx", app.base)).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "rejected").unwrap();
+    assert_eq!(sheet.get_value((0, 5)), Some(&calamine::Data::String("证件号码".into())));
+    assert_eq!(sheet.get_value((1, 5)), Some(&calamine::Data::String("110101199003071234".into())));
+    assert_eq!(app.get_text(&format!("{path}?format=pdf"), Some(&admin)).await.0, 400);
     let other = app.account("other", Role::Supplier, Some("sh_tax"), None);
     assert_eq!(app.get_text(&path, Some(&other)).await.0, 403);
     assert_eq!(app.get_text("/api/v1/batches/b-none/rejected-rows", Some(&sup)).await.0, 404);
     let audit = super::off_runtime(|| app.store.audit_after(0, 100).unwrap());
     let downloads: Vec<_> = audit.iter().filter(|r| r.entry.action == "rejected_rows").collect();
-    assert_eq!(downloads.len(), 3, "every download is logged: {downloads:?}");
+    assert_eq!(downloads.len(), 4, "every download is logged: {downloads:?}");
     assert!(downloads.iter().any(|r| r.entry.detail.ends_with("personal data masked")));
     assert!(downloads.iter().any(|r| r.entry.detail.ends_with("personal data in full")));
 }

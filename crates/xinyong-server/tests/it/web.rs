@@ -387,6 +387,9 @@ async fn a_supplier_uploads_a_batch_and_downloads_the_rejected_rows_reasons() {
     assert_eq!(rejected.status, StatusCode::OK);
     assert!(rejected.body.contains("行号 row,错误 errors,行政相对人名称,"), "{}", rejected.body);
     assert!(rejected.body.contains("\n3,") && rejected.body.contains(",上海坏码贸易有限公司,"), "{}", rejected.body);
+    let rejected = b.get(&format!("{}/rejected.xlsx", done.location())).await;
+    assert_eq!(rejected.status, StatusCode::OK);
+    assert!(rejected.body.starts_with("PK"), "an XLSX file is a zip");
     let history = b.get("/workbench/batches").await;
     assert!(history.body.contains("50.0%"), "{}", history.body);
 

@@ -1,12 +1,12 @@
 //! `GET /batches/{id}/rejected-rows`: the rejected rows of a batch as the file gave them, one line per
-//! row with its reasons, so that the unit can correct them and file them again (the two added columns
+//! row with its reasons (CSV, or XLSX with `?format=xlsx`), so that the unit can correct them and file them again (the two added columns
 //! are ignored with a warning on the next upload). Personal data (the catalog's masked fields, and any
 //! cell shaped like a resident ID) is masked unless the caller's role sees it in full; every download is
 //! in the audit log.
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use xinyong_domain::access::{View, personal_view};
@@ -21,27 +21,72 @@ use crate::state::AppState;
 /// The two columns before the file's own.
 pub const LEAD: [&str; 2] = ["行号 row", "错误 errors"];
 
-#[utoipa::path(get, path = "/api/v1/batches/{id}/rejected-rows", params(("id" = String, Path)),
-    responses((status = 200, description = "the rejected rows as CSV (UTF-8 with BOM)", content_type = "text/csv"),
-        (status = 403), (status = 404)),
+/// The file's format: CSV (the default) or XLSX, whose cells are all text, so that a spreadsheet
+/// program cannot turn an 18-digit ID into a rounded number when the file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sheet {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct SheetParams {
+    /// `csv` (default) or `xlsx`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/batches/{id}/rejected-rows", params(("id" = String, Path), SheetParams),
+    responses((status = 200, description = "the rejected rows as CSV (UTF-8 with BOM) or XLSX", content_type = "text/csv"),
+        (status = 400), (status = 403), (status = 404)),
     security(("bearer" = [])), tag = "batches")]
 pub async fn rejected_rows(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(params): Query<SheetParams>,
 ) -> ApiResult<Response> {
-    let (batch, csv) = rejected_rows_csv(&state, &caller, id).await?;
-    let mut r = csv.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(v) = header::HeaderValue::from_str(&format!("attachment; filename=\"{batch}-rejected.csv\"")) {
+    let sheet = match params.format.as_deref() {
+        None | Some("csv") => Sheet::Csv,
+        Some("xlsx") => Sheet::Xlsx,
+        Some(other) => {
+            return Err(ApiError::bad_request("bad_format", format!("format {other:?}: use csv or xlsx")));
+        }
+    };
+    let (batch, bytes) = rejected_rows_file(&state, &caller, id, sheet).await?;
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(sheet.content_type()));
+    let name = format!("attachment; filename=\"{batch}-rejected.{}\"", sheet.extension());
+    if let Ok(v) = header::HeaderValue::from_str(&name) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
 }
 
-/// The batch id and the CSV, for the API and the workbench alike: the batch's unit's suppliers and
+impl Sheet {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Sheet::Csv => "text/csv; charset=utf-8",
+            Sheet::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Sheet::Csv => "csv",
+            Sheet::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// The batch id and the file, for the API and the workbench alike: the batch's unit's suppliers and
 /// admins only.
-pub async fn rejected_rows_csv(state: &AppState, caller: &Caller, id: String) -> ApiResult<(String, Vec<u8>)> {
+pub async fn rejected_rows_file(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    sheet: Sheet,
+) -> ApiResult<(String, Vec<u8>)> {
     let (report, rows) = state
         .blocking(move |store| {
             let Some(report) = store.batch(&id)? else { return Ok(None) };
@@ -56,15 +101,20 @@ pub async fn rejected_rows_csv(state: &AppState, caller: &Caller, id: String) ->
         .ok_or_else(|| ApiError::not_found("no such batch"))?;
     super::may_act_for(caller, &report.unit)?;
     let view = personal_view(caller.role(), false);
-    let csv = write_csv(&report, &rows, view).map_err(ApiError::internal)?;
+    let (head, lines) = table(&report, &rows, view);
+    let bytes = match sheet {
+        Sheet::Csv => write_csv(&head, &lines).map_err(ApiError::internal)?,
+        Sheet::Xlsx => write_xlsx(&head, &lines).map_err(ApiError::internal)?,
+    };
     let access = Access { caller, action: "rejected_rows", subject_id: None, purpose: None };
     let shown = if view == View::Full { "in full" } else { "masked" };
     let detail = format!("batch {}: {} rejected rows, personal data {shown}", report.batch, rows.len());
     state.auditor.record(access.entry(&*state.clock, "allowed", detail)).await?;
-    Ok((report.batch, csv))
+    Ok((report.batch, bytes))
 }
 
-fn write_csv(report: &BatchReport, rows: &[(u64, RejectedCells)], view: View) -> csv::Result<Vec<u8>> {
+/// The header line and one line per rejected row: its number, its reasons, its cells.
+fn table(report: &BatchReport, rows: &[(u64, RejectedCells)], view: View) -> (Vec<String>, Vec<Vec<String>>) {
     // Every header seen, in first-seen order (JSON lines may add keys as they go).
     let mut headers: Vec<&str> = Vec::new();
     for (_, cells) in rows {
@@ -82,21 +132,49 @@ fn write_csv(report: &BatchReport, rows: &[(u64, RejectedCells)], view: View) ->
         };
         reasons.entry(e.row).or_default().push(reason);
     }
+    let head = LEAD.iter().chain(headers.iter()).map(|h| (*h).to_owned()).collect();
+    let lines = rows
+        .iter()
+        .map(|(row, cells)| {
+            let mut line = vec![row.to_string(), reasons.get(row).map(|r| r.join("; ")).unwrap_or_default()];
+            for h in &headers {
+                let col = cells.headers.iter().position(|x| x == h);
+                let value = col.and_then(|c| cells.cells.get(c)).map(String::as_str).unwrap_or("");
+                let personal = col.is_some_and(|c| cells.personal.contains(&c));
+                line.push(shown(value, personal, view));
+            }
+            line
+        })
+        .collect();
+    (head, lines)
+}
+
+fn write_csv(head: &[String], lines: &[Vec<String>]) -> csv::Result<Vec<u8>> {
     // A BOM, so that spreadsheet programs read the Chinese as UTF-8.
     let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    out.write_record(LEAD.iter().copied().chain(headers.iter().copied()))?;
-    for (row, cells) in rows {
-        let mut line = vec![row.to_string(), reasons.get(row).map(|r| r.join("; ")).unwrap_or_default()];
-        for h in &headers {
-            let col = cells.headers.iter().position(|x| x == h);
-            let value = col.and_then(|c| cells.cells.get(c)).map(String::as_str).unwrap_or("");
-            let personal = col.is_some_and(|c| cells.personal.contains(&c));
-            line.push(shown(value, personal, view));
-        }
-        out.write_record(&line)?;
+    out.write_record(head)?;
+    for line in lines {
+        out.write_record(line)?;
     }
     out.flush()?;
     out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+fn write_xlsx(head: &[String], lines: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("rejected")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, title) in (0u16..).zip(head) {
+        sheet.write_string_with_format(0, col, title, &bold)?;
+    }
+    for (row, line) in (1u32..).zip(lines) {
+        for (col, value) in (0u16..).zip(line) {
+            sheet.write_string(row, col, value)?;
+        }
+    }
+    sheet.set_column_width(1, 60)?;
+    book.save_to_buffer()
 }
 
 fn shown(value: &str, personal: bool, view: View) -> String {
