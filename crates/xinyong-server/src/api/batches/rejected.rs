@@ -1,8 +1,8 @@
 //! `GET /batches/{id}/rejected-rows`: the rejected rows of a batch as the file gave them, one line per
-//! row with its reasons (CSV, or XLSX with `?format=xlsx`), so that the unit can correct them and file them again (the two added columns
-//! are ignored with a warning on the next upload). Personal data (the catalog's masked fields, and any
-//! cell shaped like a resident ID) is masked unless the caller's role sees it in full; every download is
-//! in the audit log.
+//! row with its reasons (CSV, or XLSX with `?format=xlsx`), so that the unit can correct them and file
+//! them again (the two added columns are ignored with a warning on the next upload). Personal data (the
+//! catalog's masked fields, and any cell shaped like a resident ID) is masked unless the caller's role
+//! sees it in full; every download is in the audit log.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +29,22 @@ pub enum Sheet {
     Xlsx,
 }
 
+impl Sheet {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Sheet::Csv => "text/csv; charset=utf-8",
+            Sheet::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Sheet::Csv => "csv",
+            Sheet::Xlsx => "xlsx",
+        }
+    }
+}
+
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 pub struct SheetParams {
     /// `csv` (default) or `xlsx`.
@@ -37,7 +53,8 @@ pub struct SheetParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/batches/{id}/rejected-rows", params(("id" = String, Path), SheetParams),
-    responses((status = 200, description = "the rejected rows as CSV (UTF-8 with BOM) or XLSX", content_type = "text/csv"),
+    responses(
+        (status = 200, description = "the rejected rows as CSV (UTF-8 with BOM) or XLSX", content_type = "text/csv"),
         (status = 400), (status = 403), (status = 404)),
     security(("bearer" = [])), tag = "batches")]
 pub async fn rejected_rows(
@@ -61,22 +78,6 @@ pub async fn rejected_rows(
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
-}
-
-impl Sheet {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Sheet::Csv => "text/csv; charset=utf-8",
-            Sheet::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Sheet::Csv => "csv",
-            Sheet::Xlsx => "xlsx",
-        }
-    }
 }
 
 /// The batch id and the file, for the API and the workbench alike: the batch's unit's suppliers and
