@@ -15,6 +15,7 @@ pub mod present;
 pub mod push;
 pub mod reports;
 pub mod settings;
+pub mod sheet;
 pub mod state;
 pub mod web;
 

@@ -23,6 +23,7 @@ use crate::audit::Access;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::present::Presenter;
+use crate::sheet::Sheet;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -202,27 +203,24 @@ pub async fn export(
     Query(p): Query<ExportParams>,
 ) -> ApiResult<Response> {
     may_plan(&caller)?;
-    let format = p.format.unwrap_or_else(|| "csv".to_owned());
-    if !matches!(format.as_str(), "csv" | "xlsx") {
-        return Err(ApiError::bad_request("bad_format", "format is csv or xlsx"));
-    }
+    let sheet = Sheet::from_param(p.format.as_deref())?;
     let inspection = load(&state, id).await?;
     let plan: Plan = serde_json::from_value(inspection.plan).map_err(ApiError::internal)?;
     let today = state.clock.today();
-    let (bytes, plan) = state
+    let bytes = state
         .blocking(move |store| {
             let rows = export_rows(store, &plan, today)?;
-            let bytes = if format == "xlsx" { export::xlsx(&plan, &rows) } else { export::csv(&plan, &rows) };
-            Ok((bytes.map_err(ApiError::internal)?, format))
+            let bytes = match sheet {
+                Sheet::Csv => export::csv(&plan, &rows),
+                Sheet::Xlsx => export::xlsx(&plan, &rows),
+            };
+            bytes.map_err(ApiError::internal)
         })
         .await?;
+    let ext = sheet.extension();
     let access = Access { caller: &caller, action: "inspection_export", subject_id: None, purpose: None };
-    state.auditor.record(access.entry(&*state.clock, "allowed", format!("inspection plan {id} as {plan}"))).await?;
-    let (mime, ext) = if plan == "xlsx" {
-        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
-    } else {
-        ("text/csv; charset=utf-8", "csv")
-    };
+    state.auditor.record(access.entry(&*state.clock, "allowed", format!("inspection plan {id} as {ext}"))).await?;
     let disposition = format!("attachment; filename=\"inspection-{id}.{ext}\"");
-    Ok(([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    let mime = sheet.content_type().to_owned();
+    Ok(([(header::CONTENT_TYPE, mime), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }

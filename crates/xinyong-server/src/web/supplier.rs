@@ -14,8 +14,9 @@ use xinyong_store::BatchReport;
 use super::session::Visitor;
 use super::{Chrome, OrPage, WebResult, render};
 use crate::api::batches::create::BatchParams;
-use crate::api::batches::rejected::{Sheet, rejected_rows_file};
+use crate::api::batches::rejected::rejected_rows_file;
 use crate::error::ApiError;
+use crate::sheet::{self, Sheet};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -143,19 +144,13 @@ const ERROR_HEADER: [&str; 4] = ["行号 row", "字段 field", "错误代码 cod
 
 pub async fn errors_csv(State(state): State<AppState>, v: Visitor, Path(id): Path<String>) -> WebResult {
     let b = report(&state, &v, id).await?;
-    // A BOM, so that spreadsheet programs read the Chinese as UTF-8.
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let write = |out: &mut csv::Writer<Vec<u8>>| -> csv::Result<()> {
-        out.write_record(ERROR_HEADER)?;
-        for e in &b.errors {
-            out.write_record([&e.row.to_string(), e.field.as_deref().unwrap_or(""), &e.code, &e.message])?;
-        }
-        out.flush()?;
-        Ok(())
-    };
-    write(&mut out).map_err(ApiError::internal).page(&v)?;
-    let bytes = out.into_inner().map_err(ApiError::internal).page(&v)?;
-    Ok(download("text/csv; charset=utf-8", &format!("{}-errors.csv", b.batch), bytes))
+    let lines: Vec<[String; 4]> = b
+        .errors
+        .iter()
+        .map(|e| [e.row.to_string(), e.field.clone().unwrap_or_default(), e.code.clone(), e.message.clone()])
+        .collect();
+    let bytes = sheet::csv(&ERROR_HEADER, &lines).map_err(ApiError::internal).page(&v)?;
+    Ok(download(Sheet::Csv.content_type(), &format!("{}-errors.csv", b.batch), bytes))
 }
 
 /// The rejected rows as the file gave them, to correct and file again (`api::batches::rejected`).

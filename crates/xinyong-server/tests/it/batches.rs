@@ -84,7 +84,7 @@ const PERSON_CSV: &str = "行政相对人名称,行政相对人类别,证件类�
 async fn the_rejected_rows_come_back_as_filed_with_their_reasons_even_from_a_rejected_batch() {
     let app = TestApp::spawn().await;
     let sup = app.account("sup", Role::Supplier, Some("sh_amr"), None);
-    let post = |body: &'static str, all_or_nothing: bool| {
+    let post = |body: String, all_or_nothing: bool| {
         app.client
             .post(format!("{}/api/v1/batches?item=admin_penalty&format=csv&all_or_nothing={all_or_nothing}", app.base))
             .bearer_auth(&sup)
@@ -92,7 +92,7 @@ async fn the_rejected_rows_come_back_as_filed_with_their_reasons_even_from_a_rej
             .send()
     };
     // All or nothing: nothing stored, yet the batch keeps its errors and the bad row's cells.
-    let resp = post(CSV, true).await.unwrap();
+    let resp = post(CSV.to_owned(), true).await.unwrap();
     assert_eq!(resp.status(), 422);
     let body: serde_json::Value = resp.json().await.unwrap();
     let batch = body["batch"]["batch"].as_str().unwrap().to_owned();
@@ -118,21 +118,14 @@ async fn the_rejected_rows_come_back_as_filed_with_their_reasons_even_from_a_rej
     assert_eq!(lines.next(), None, "only the rejected row");
     // Corrected, the download itself is filed again: the two added columns are ignored with a warning.
     let corrected = csv.replace("91310000631696382D", "91310000631696382C");
-    let resp = app
-        .client
-        .post(format!("{}/api/v1/batches?item=admin_penalty&format=csv", app.base))
-        .bearer_auth(&sup)
-        .body(corrected)
-        .send()
-        .await
-        .unwrap();
+    let resp = post(corrected, false).await.unwrap();
     assert_eq!(resp.status(), 201);
     let again: serde_json::Value = resp.json().await.unwrap();
     assert_eq!((again["accepted"].as_u64(), again["rejected"].as_u64()), (Some(1), Some(0)), "{again}");
     assert_eq!(again["warnings"].as_array().map(Vec::len), Some(2), "{again}");
 
     // A person's resident ID is masked for the supplier, shown in full to an admin; both are audited.
-    let resp = post(PERSON_CSV, false).await.unwrap();
+    let resp = post(PERSON_CSV.to_owned(), false).await.unwrap();
     assert_eq!(resp.status(), 201);
     let report: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(report["rejected"], 1, "{report}");

@@ -16,34 +16,11 @@ use xinyong_store::{BatchReport, RejectedCells};
 use crate::audit::Access;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::sheet::{self, Sheet};
 use crate::state::AppState;
 
 /// The two columns before the file's own.
 pub const LEAD: [&str; 2] = ["行号 row", "错误 errors"];
-
-/// The file's format: CSV (the default) or XLSX, whose cells are all text, so that a spreadsheet
-/// program cannot turn an 18-digit ID into a rounded number when the file is opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sheet {
-    Csv,
-    Xlsx,
-}
-
-impl Sheet {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Sheet::Csv => "text/csv; charset=utf-8",
-            Sheet::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            Sheet::Csv => "csv",
-            Sheet::Xlsx => "xlsx",
-        }
-    }
-}
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 pub struct SheetParams {
@@ -63,13 +40,7 @@ pub async fn rejected_rows(
     Path(id): Path<String>,
     Query(params): Query<SheetParams>,
 ) -> ApiResult<Response> {
-    let sheet = match params.format.as_deref() {
-        None | Some("csv") => Sheet::Csv,
-        Some("xlsx") => Sheet::Xlsx,
-        Some(other) => {
-            return Err(ApiError::bad_request("bad_format", format!("format {other:?}: use csv or xlsx")));
-        }
-    };
+    let sheet = Sheet::from_param(params.format.as_deref())?;
     let (batch, bytes) = rejected_rows_file(&state, &caller, id, sheet).await?;
     let mut r = bytes.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(sheet.content_type()));
@@ -104,8 +75,8 @@ pub async fn rejected_rows_file(
     let view = personal_view(caller.role(), false);
     let (head, lines) = table(&report, &rows, view);
     let bytes = match sheet {
-        Sheet::Csv => write_csv(&head, &lines).map_err(ApiError::internal)?,
-        Sheet::Xlsx => write_xlsx(&head, &lines).map_err(ApiError::internal)?,
+        Sheet::Csv => sheet::csv(&head, &lines).map_err(ApiError::internal)?,
+        Sheet::Xlsx => sheet::xlsx("rejected", &head, &lines).map_err(ApiError::internal)?,
     };
     let access = Access { caller, action: "rejected_rows", subject_id: None, purpose: None };
     let shown = if view == View::Full { "in full" } else { "masked" };
@@ -115,7 +86,7 @@ pub async fn rejected_rows_file(
 }
 
 /// The header line and one line per rejected row: its number, its reasons, its cells.
-fn table(report: &BatchReport, rows: &[(u64, RejectedCells)], view: View) -> (Vec<String>, Vec<Vec<String>>) {
+fn table<'a>(report: &BatchReport, rows: &'a [(u64, RejectedCells)], view: View) -> (Vec<&'a str>, Vec<Vec<String>>) {
     // Every header seen, in first-seen order (JSON lines may add keys as they go).
     let mut headers: Vec<&str> = Vec::new();
     for (_, cells) in rows {
@@ -133,7 +104,7 @@ fn table(report: &BatchReport, rows: &[(u64, RejectedCells)], view: View) -> (Ve
         };
         reasons.entry(e.row).or_default().push(reason);
     }
-    let head = LEAD.iter().chain(headers.iter()).map(|h| (*h).to_owned()).collect();
+    let head = LEAD.iter().copied().chain(headers.iter().copied()).collect();
     let lines = rows
         .iter()
         .map(|(row, cells)| {
@@ -148,34 +119,6 @@ fn table(report: &BatchReport, rows: &[(u64, RejectedCells)], view: View) -> (Ve
         })
         .collect();
     (head, lines)
-}
-
-fn write_csv(head: &[String], lines: &[Vec<String>]) -> csv::Result<Vec<u8>> {
-    // A BOM, so that spreadsheet programs read the Chinese as UTF-8.
-    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    out.write_record(head)?;
-    for line in lines {
-        out.write_record(line)?;
-    }
-    out.flush()?;
-    out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
-}
-
-fn write_xlsx(head: &[String], lines: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("rejected")?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (col, title) in (0u16..).zip(head) {
-        sheet.write_string_with_format(0, col, title, &bold)?;
-    }
-    for (row, line) in (1u32..).zip(lines) {
-        for (col, value) in (0u16..).zip(line) {
-            sheet.write_string(row, col, value)?;
-        }
-    }
-    sheet.set_column_width(1, 60)?;
-    book.save_to_buffer()
 }
 
 fn shown(value: &str, personal: bool, view: View) -> String {
