@@ -122,6 +122,16 @@ impl BatchStore for PgStore {
         Ok(Box::new(batch))
     }
 
+    /// Nothing is left out: servers may share the database while a load runs, and the indexes'
+    /// share of a binary `COPY` is small (`docs/scale.md` §6).
+    fn begin_initial_load(&self) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn finish_initial_load(&self) -> Result<()> {
+        Ok(())
+    }
+
     fn batch(&self, id: &str) -> Result<Option<BatchReport>> {
         self.with(|c| {
             let Some(mut report) = read_batch(c, id)? else { return Ok(None) };

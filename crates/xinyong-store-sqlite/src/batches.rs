@@ -115,6 +115,14 @@ impl BatchStore for SqliteStore {
         Ok(Box::new(batch))
     }
 
+    fn begin_initial_load(&self) -> Result<bool> {
+        self.write(crate::initial_load::begin)
+    }
+
+    fn finish_initial_load(&self) -> Result<()> {
+        self.write(|conn| crate::initial_load::build_missing(conn).map(|_| ()))
+    }
+
     fn batch(&self, id: &str) -> Result<Option<BatchReport>> {
         self.read(|conn| {
             let Some(mut report) = read_batch(conn, id)? else { return Ok(None) };

@@ -28,11 +28,15 @@ fn pragmas(conn: &Connection) -> Result<()> {
     .map_err(db_err)
 }
 
+/// The writer's page cache, in KiB: large, for ingest.
+pub const WRITER_CACHE_KIB: u32 = 393_216;
+
 /// The writer: a larger page cache for ingest; checkpoints are left to [`crate::checkpoint`].
 pub fn open_writer(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(db_err)?;
     pragmas(&conn)?;
-    conn.execute_batch("PRAGMA cache_size = -393216; PRAGMA wal_autocheckpoint = 0;").map_err(db_err)?;
+    conn.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = 0;"))
+        .map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

@@ -20,6 +20,7 @@ mod checkpoint;
 mod commitments;
 mod conn;
 mod evaluation;
+mod initial_load;
 mod joint;
 mod migrate;
 mod outbox;
@@ -100,6 +101,10 @@ impl SqliteStore {
     fn open_with(dir: &Path, vault: Vault) -> Result<SqliteStore> {
         let mut writer = conn::open_writer(&dir.join(DB_FILE))?;
         migrate::migrate(&mut writer)?;
+        // A first load that stopped before its end left indexes out.
+        if initial_load::build_missing(&mut writer)? {
+            tracing::warn!(dir = %dir.display(), "built the record indexes an unfinished first load had left out");
+        }
         let audit = audit::AuditDb::open(dir)?;
         let checkpointer = checkpoint::Checkpointer::start(&dir.join(DB_FILE))?;
         Ok(SqliteStore {

@@ -344,6 +344,48 @@ pub fn discarded_rows_keep_the_issues_and_the_rejected_batch(store: &dyn Store) 
     Ok(())
 }
 
+/// Whatever a backend leaves out of a first load, the records are found by subject and in the
+/// publication list during the load and after it; a store with records leaves nothing out.
+pub fn an_initial_load_answers_as_a_load_without_it(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let keys_of = |n: u32| -> Result<Vec<String>, String> {
+        let s = store.find_subject(&SubjectKey::Identifier(company(n).id)).map_err(err)?.ok_or("subject linked")?;
+        let mut keys: Vec<String> = store.records_of(s.id).map_err(err)?.into_iter().map(|r| r.source_key).collect();
+        keys.sort();
+        Ok(keys)
+    };
+    let published = || -> Result<Vec<String>, String> {
+        let query = crate::search::PublishedQuery {
+            items: vec!["admin_penalty".to_owned()],
+            today: date(2026, 6, 1),
+            unit: None,
+            from: None,
+            to: None,
+            page: 1,
+            per_page: 10,
+        };
+        let (records, total) = store.published_records(&query).map_err(err)?;
+        let mut keys: Vec<String> = records.into_iter().map(|r| r.source_key).collect();
+        keys.sort();
+        ensure!(total == keys.len() as u64, "total {total} for {keys:?}");
+        Ok(keys)
+    };
+    // Whether anything is left out is the backend's choice; what the store answers is not.
+    store.begin_initial_load().map_err(err)?;
+    load(store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")])?;
+    load(store, "b-2", 7, &[draft(2, "k3", Some(company(1)), "c")])?;
+    for stage in ["during the load", "after it"] {
+        ensure!(keys_of(1)? == ["k1", "k3"] && keys_of(2)? == ["k2"], "records by subject {stage}");
+        ensure!(published()? == ["k1", "k2", "k3"], "published records {stage}");
+        store.finish_initial_load().map_err(err)?;
+    }
+    ensure!(!store.begin_initial_load().map_err(err)?, "a store with records leaves nothing out");
+    load(store, "b-3", 8, &[draft(2, "k4", Some(company(2)), "d")])?;
+    store.finish_initial_load().map_err(err)?;
+    ensure!(keys_of(2)? == ["k2", "k4"], "a later batch is found by subject");
+    Ok(())
+}
+
 pub fn batches_report_what_they_did_and_stats_add_up(store: &dyn Store) -> Check {
     install_default(store)?;
     load(store, "b-1", 6, &[draft(2, "k1", Some(company(6)), "a"), draft(3, "k2", None, "b")])?;
@@ -414,6 +456,7 @@ macro_rules! run_conformance {
             a_dropped_batch_leaves_nothing,
             a_subject_of_a_dropped_batch_is_created_again,
             discarded_rows_keep_the_issues_and_the_rejected_batch,
+            an_initial_load_answers_as_a_load_without_it,
             batches_report_what_they_did_and_stats_add_up,
             a_key_repeated_in_one_write_sees_its_earlier_rows,
             a_record_moving_to_another_subject_keeps_its_id_and_history,

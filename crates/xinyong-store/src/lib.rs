@@ -50,6 +50,16 @@ pub trait BatchStore {
     /// Opens the transaction of one batch.
     fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>>;
 
+    /// Readies a store that holds no records yet for a load of many: it may leave out what is
+    /// cheaper to build in one pass once the rows are in (on SQLite, the secondary indexes of the
+    /// records). Answers whether it left anything out; if so, [`BatchStore::finish_initial_load`]
+    /// builds it. Meanwhile every query answers the same, only slower, and a store opened after a
+    /// crash in between builds what is missing as it opens.
+    fn begin_initial_load(&self) -> Result<bool>;
+
+    /// Builds what [`BatchStore::begin_initial_load`] left out; nothing when nothing is missing.
+    fn finish_initial_load(&self) -> Result<()>;
+
     /// The vault that encodes rows for this store ([`PreparedRecord::new`]), shareable with other threads.
     fn vault(&self) -> &vault::Vault;
 

@@ -69,7 +69,8 @@ pub struct FileJob {
 
 /// Loads files in order, one batch each, audited and not evaluated (for loads of many files that
 /// evaluate once at the end, such as `demo`). The next file is read and validated while the store
-/// commits the one before. `each` sees every committed batch, in order, with the subjects it created or
+/// commits the one before; a store without records may build some indexes only after the last file
+/// ([`xinyong_store::BatchStore::begin_initial_load`]). `each` sees every committed batch, in order, with the subjects it created or
 /// changed, and may stop the load with a failure; so does the first file that cannot be loaded.
 pub fn ingest_batches(
     g: &Global,
@@ -97,6 +98,8 @@ pub fn ingest_batches(
     });
     let mut files_done = files.iter();
     let mut result = Ok(());
+    // Into an empty store, the indexes that can wait are built once at the end, even after a failure.
+    let deferred = store.begin_initial_load()?;
     pipeline::ingest_sequence(store, &catalog, jobs, |_, outcome| {
         let Some(file) = files_done.next() else { return false };
         result = outcome
@@ -114,7 +117,8 @@ pub fn ingest_batches(
             });
         result.is_ok()
     });
-    result
+    let finished = if deferred { store.finish_initial_load().map_err(Failure::from) } else { Ok(()) };
+    result.and(finished)
 }
 
 fn print_text(r: &BatchReport) {
