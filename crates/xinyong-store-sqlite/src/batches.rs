@@ -116,11 +116,19 @@ impl BatchStore for SqliteStore {
     }
 
     fn begin_initial_load(&self) -> Result<bool> {
-        self.write(crate::initial_load::begin)
+        let lock = self.write(|conn| crate::initial_load::begin(conn, &self.dir))?;
+        let deferred = lock.is_some();
+        if deferred {
+            *self.first_load.lock().map_err(|_| poisoned())? = lock;
+        }
+        Ok(deferred)
     }
 
     fn finish_initial_load(&self) -> Result<()> {
-        self.write(|conn| crate::initial_load::build_missing(conn).map(|_| ()))
+        let built = self.write(|conn| crate::initial_load::build_missing(conn).map(|_| ()));
+        // Released even when the build failed: the next store to open builds what is missing.
+        self.first_load.lock().map_err(|_| poisoned())?.take();
+        built
     }
 
     fn batch(&self, id: &str) -> Result<Option<BatchReport>> {

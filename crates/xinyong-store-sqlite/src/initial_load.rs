@@ -10,6 +10,14 @@
 //! So [`begin`] drops them when the store holds no records, and [`build_missing`] creates whichever is
 //! missing: at the end of the load, and whenever the store opens, which repairs a load that crashed
 //! in between. The `UNIQUE (item, source_key)` constraint stays: every upsert looks the key up.
+//!
+//! The load holds [`LOCK_FILE`] locked from its beginning to its end, so that a store opening meanwhile
+//! in another process (`xinyong stats` beside a long load) leaves the indexes to it, rather than
+//! building them under the load's feet and holding the write lock past the load's busy timeout. A
+//! crashed load's lock goes with its process.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use xinyong_store::Result;
@@ -28,8 +36,23 @@ const DEFERRED: &[(&str, &str)] = &[
 /// cache; the writer's own cache (384 MB) on top of a full one would take a load past 1 GiB.
 const BUILD_CACHE_KIB: u32 = 65_536;
 
-/// Drops the deferred indexes if the store holds no records; answers whether it did.
-pub(crate) fn begin(conn: &mut Connection) -> Result<bool> {
+/// The data folder's file that a first load holds locked.
+pub(crate) const LOCK_FILE: &str = "first-load.lock";
+
+/// Locks [`LOCK_FILE`] in `dir` unless another first load holds it (answers `None` then).
+pub(crate) fn try_lock(dir: &Path) -> Result<Option<File>> {
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK_FILE))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// Drops the deferred indexes if the store holds no records and no other first load runs; answers the
+/// lock to hold until [`build_missing`] when it did.
+pub(crate) fn begin(conn: &mut Connection, dir: &Path) -> Result<Option<File>> {
+    let Some(lock) = try_lock(dir)? else { return Ok(None) };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_err)?;
     let empty = tx.query_row("SELECT 1 FROM records LIMIT 1", [], |_| Ok(())).optional().map_err(db_err)?.is_none();
     if empty {
@@ -38,7 +61,7 @@ pub(crate) fn begin(conn: &mut Connection) -> Result<bool> {
         }
     }
     tx.commit().map_err(db_err)?;
-    Ok(empty)
+    Ok(empty.then_some(lock))
 }
 
 /// Creates whichever deferred index is missing, in one transaction; answers whether any was.
@@ -106,8 +129,9 @@ mod tests {
 
     #[test]
     fn only_a_store_without_records_leaves_them_out_until_they_are_built() {
-        let (_dir, mut conn) = migrated();
-        assert!(begin(&mut conn).unwrap());
+        let (dir, mut conn) = migrated();
+        let lock = begin(&mut conn, dir.path()).unwrap();
+        assert!(lock.is_some());
         for (name, _) in DEFERRED {
             assert_eq!(index_sql(&conn, name), None, "{name}");
         }
@@ -126,8 +150,10 @@ mod tests {
         assert_eq!((temp_store, cache), (2, -i64::from(WRITER_CACHE_KIB)), "the writer's pragmas are back");
         assert!(!build_missing(&mut conn).unwrap(), "nothing was missing the second time");
 
+        drop(lock);
+
         // With a record in, nothing is dropped.
-        assert!(!begin(&mut conn).unwrap());
+        assert!(begin(&mut conn, dir.path()).unwrap().is_none());
         for (name, sql) in DEFERRED {
             assert_eq!(index_sql(&conn, name).as_deref(), Some(*sql), "{name}");
         }
@@ -146,5 +172,22 @@ mod tests {
         for (name, sql) in DEFERRED {
             assert_eq!(index_sql(&probe, name).as_deref(), Some(*sql), "{name}");
         }
+    }
+
+    #[test]
+    fn a_store_opened_during_a_first_load_in_another_process_leaves_the_indexes_to_it() {
+        use xinyong_store::BatchStore;
+        let dir = tempfile::tempdir().unwrap();
+        let loading = crate::SqliteStore::create(dir.path(), false).unwrap();
+        assert!(loading.begin_initial_load().unwrap());
+        // The lock is per open file, so a second store in this process stands for another process.
+        let other = crate::SqliteStore::open(dir.path()).unwrap();
+        let probe = Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
+        assert_eq!(index_sql(&probe, "records_subject"), None, "left to the load");
+        assert!(!other.begin_initial_load().unwrap(), "one first load at a time");
+        loading.finish_initial_load().unwrap();
+        assert!(index_sql(&probe, "records_subject").is_some());
+        // Finished, the lock is free again.
+        assert!(try_lock(dir.path()).unwrap().is_some());
     }
 }

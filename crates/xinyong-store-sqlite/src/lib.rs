@@ -8,6 +8,7 @@
 //!   xinyong.db        the database (+ -wal, -shm while open)
 //!   keys/vault.key    encryption and lookup keys (0600), never inside the database
 //!   audit.db          the audit trail, append-only, with its own write lock (see `audit.rs`)
+//!   first-load.lock   held by a load into the empty store until its indexes are built (`initial_load.rs`)
 //! ```
 //! Durability: `synchronous=FULL`, so a committed batch survives power loss before it is reported.
 
@@ -55,6 +56,8 @@ pub struct SqliteStore {
     checkpointer: checkpoint::Checkpointer,
     /// Subjects the batches have resolved, kept from one batch to the next (see `batches.rs`).
     subjects: Mutex<batches::SubjectCache>,
+    /// The lock a first load holds until its indexes are built (see `initial_load.rs`).
+    first_load: Mutex<Option<std::fs::File>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -101,8 +104,8 @@ impl SqliteStore {
     fn open_with(dir: &Path, vault: Vault) -> Result<SqliteStore> {
         let mut writer = conn::open_writer(&dir.join(DB_FILE))?;
         migrate::migrate(&mut writer)?;
-        // A first load that stopped before its end left indexes out.
-        if initial_load::build_missing(&mut writer)? {
+        // A first load that stopped before its end left indexes out; one still running builds them itself.
+        if initial_load::try_lock(dir)?.is_some() && initial_load::build_missing(&mut writer)? {
             tracing::warn!(dir = %dir.display(), "built the record indexes an unfinished first load had left out");
         }
         let audit = audit::AuditDb::open(dir)?;
@@ -116,6 +119,7 @@ impl SqliteStore {
             catalog_cache: Mutex::new(None),
             checkpointer,
             subjects: Mutex::new(batches::SubjectCache::default()),
+            first_load: Mutex::new(None),
         })
     }
 

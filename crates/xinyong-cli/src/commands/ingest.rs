@@ -70,8 +70,9 @@ pub struct FileJob {
 /// Loads files in order, one batch each, audited and not evaluated (for loads of many files that
 /// evaluate once at the end, such as `demo`). The next file is read and validated while the store
 /// commits the one before; a store without records may build some indexes only after the last file
-/// ([`xinyong_store::BatchStore::begin_initial_load`]). `each` sees every committed batch, in order, with the subjects it created or
-/// changed, and may stop the load with a failure; so does the first file that cannot be loaded.
+/// ([`xinyong_store::BatchStore::begin_initial_load`]). `each` sees every committed batch, in order,
+/// with the subjects it created or changed, and may stop the load with a failure; so does the first
+/// file that cannot be loaded.
 pub fn ingest_batches(
     g: &Global,
     store: &dyn Store,
