@@ -119,12 +119,26 @@ mod tests {
             .unwrap()
     }
 
+    /// Every deferred index exists, with the migration's definition.
+    fn assert_built(conn: &Connection) {
+        for (name, sql) in DEFERRED {
+            assert_eq!(index_sql(conn, name).as_deref(), Some(*sql), "{name}");
+        }
+    }
+
+    /// A new store in a temporary folder whose first load has begun (and left the indexes out).
+    fn loading_store() -> (tempfile::TempDir, crate::SqliteStore) {
+        use xinyong_store::BatchStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::SqliteStore::create(dir.path(), false).unwrap();
+        assert!(store.begin_initial_load().unwrap());
+        (dir, store)
+    }
+
     #[test]
     fn the_deferred_indexes_are_those_the_migrations_create() {
         let (_dir, conn) = migrated();
-        for (name, sql) in DEFERRED {
-            assert_eq!(index_sql(&conn, name).as_deref(), Some(*sql), "{name}");
-        }
+        assert_built(&conn);
     }
 
     #[test]
@@ -142,9 +156,7 @@ mod tests {
         )
         .unwrap();
         assert!(build_missing(&mut conn).unwrap());
-        for (name, sql) in DEFERRED {
-            assert_eq!(index_sql(&conn, name).as_deref(), Some(*sql), "{name}");
-        }
+        assert_built(&conn);
         let temp_store: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0)).unwrap();
         let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
         assert_eq!((temp_store, cache), (2, -i64::from(WRITER_CACHE_KIB)), "the writer's pragmas are back");
@@ -154,39 +166,30 @@ mod tests {
 
         // With a record in, nothing is dropped.
         assert!(begin(&mut conn, dir.path()).unwrap().is_none());
-        for (name, sql) in DEFERRED {
-            assert_eq!(index_sql(&conn, name).as_deref(), Some(*sql), "{name}");
-        }
+        assert_built(&conn);
     }
 
     #[test]
     fn a_store_opened_after_an_unfinished_first_load_builds_the_indexes() {
-        use xinyong_store::BatchStore;
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::SqliteStore::create(dir.path(), false).unwrap();
-        assert!(store.begin_initial_load().unwrap());
+        let (dir, store) = loading_store();
         drop(store);
         let probe = Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
         assert_eq!(index_sql(&probe, "records_subject"), None, "the load stopped before its end");
         let _store = crate::SqliteStore::open(dir.path()).unwrap();
-        for (name, sql) in DEFERRED {
-            assert_eq!(index_sql(&probe, name).as_deref(), Some(*sql), "{name}");
-        }
+        assert_built(&probe);
     }
 
     #[test]
     fn a_store_opened_during_a_first_load_in_another_process_leaves_the_indexes_to_it() {
         use xinyong_store::BatchStore;
-        let dir = tempfile::tempdir().unwrap();
-        let loading = crate::SqliteStore::create(dir.path(), false).unwrap();
-        assert!(loading.begin_initial_load().unwrap());
+        let (dir, loading) = loading_store();
         // The lock is per open file, so a second store in this process stands for another process.
         let other = crate::SqliteStore::open(dir.path()).unwrap();
         let probe = Connection::open(dir.path().join(crate::DB_FILE)).unwrap();
         assert_eq!(index_sql(&probe, "records_subject"), None, "left to the load");
         assert!(!other.begin_initial_load().unwrap(), "one first load at a time");
         loading.finish_initial_load().unwrap();
-        assert!(index_sql(&probe, "records_subject").is_some());
+        assert_built(&probe);
         // Finished, the lock is free again.
         assert!(try_lock(dir.path()).unwrap().is_some());
     }
