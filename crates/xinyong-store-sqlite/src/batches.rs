@@ -116,19 +116,30 @@ impl BatchStore for SqliteStore {
     }
 
     fn begin_initial_load(&self) -> Result<bool> {
-        let lock = self.write(|conn| crate::initial_load::begin(conn, &self.dir))?;
-        let deferred = lock.is_some();
-        if deferred {
-            *self.first_load.lock().map_err(|_| poisoned())? = lock;
+        let Some(lock) = self.write(|conn| crate::initial_load::begin(conn, &self.dir))? else { return Ok(false) };
+        *self.first_load.lock().map_err(|_| poisoned())? = Some(lock);
+        // The load writes with a rollback journal if no other connection has the file open in WAL mode:
+        // this store's other connections are closed first (readers reopen as needed).
+        self.checkpointer.stop();
+        self.readers.lock().map_err(|_| poisoned())?.clear();
+        if !self.write(|conn| crate::initial_load::leave_wal(conn))? {
+            tracing::info!("another connection has the store open: the first load writes through the WAL");
+            self.checkpointer.resume()?;
         }
-        Ok(deferred)
+        Ok(true)
     }
 
     fn finish_initial_load(&self) -> Result<()> {
         let built = self.write(|conn| crate::initial_load::build_missing(conn).map(|_| ()));
+        // Back to WAL mode, which the load left; if a reader of another process keeps the file from it
+        // meanwhile, the store works on in rollback mode, and its next opening returns it to WAL mode.
+        if let Err(e) = self.write(|conn| crate::conn::use_wal(conn)) {
+            tracing::warn!(error = %e, "the store stays in rollback-journal mode until it is next opened");
+        }
+        let resumed = self.checkpointer.resume();
         // Released even when the build failed: the next store to open builds what is missing.
         self.first_load.lock().map_err(|_| poisoned())?.take();
-        built
+        built.and(resumed)
     }
 
     fn batch(&self, id: &str) -> Result<Option<BatchReport>> {

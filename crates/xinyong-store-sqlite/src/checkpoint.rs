@@ -15,9 +15,12 @@
 //! frame went to a new part of the file, which the kernel must allocate and zero first (2 of the
 //! writer's 17 CPU seconds). So once the WAL is past [`WAL_REUSE_BYTES`], a batch waits for the
 //! checkpoint before it begins ([`Checkpointer::settle`]), and the WAL is written over in place.
+//!
+//! A first load, which writes without the WAL, stops the thread and starts it again at its end
+//! ([`Checkpointer::stop`], [`Checkpointer::resume`]): its connection would keep the file in WAL mode.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -45,10 +48,16 @@ struct Progress {
 }
 
 pub(crate) struct Checkpointer {
-    thread: Option<JoinHandle<()>>,
-    progress: Arc<(Mutex<Progress>, Condvar)>,
+    db: PathBuf,
     wal: PathBuf,
     reuse_bytes: u64,
+    /// The thread, unless stopped (while a first load writes without a WAL, see `initial_load.rs`).
+    running: Mutex<Option<Running>>,
+}
+
+struct Running {
+    thread: JoinHandle<()>,
+    progress: Arc<(Mutex<Progress>, Condvar)>,
 }
 
 impl Checkpointer {
@@ -57,7 +66,21 @@ impl Checkpointer {
     }
 
     fn start_with(db: &Path, reuse_bytes: u64) -> Result<Checkpointer> {
-        let conn = conn::open_checkpointer(db)?;
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        let checkpointer =
+            Checkpointer { db: db.to_path_buf(), wal: wal.into(), reuse_bytes, running: Mutex::new(None) };
+        checkpointer.resume()?;
+        Ok(checkpointer)
+    }
+
+    /// Starts the thread, with a connection of its own, unless it runs.
+    pub(crate) fn resume(&self) -> Result<()> {
+        let mut running = self.running.lock().map_err(|_| crate::poisoned())?;
+        if running.is_some() {
+            return Ok(());
+        }
+        let conn = conn::open_checkpointer(&self.db)?;
         let progress = Arc::new((Mutex::new(Progress::default()), Condvar::new()));
         let shared = Arc::clone(&progress);
         let thread = std::thread::Builder::new()
@@ -81,24 +104,44 @@ impl Checkpointer {
                 checkpoint(&conn, "PASSIVE");
             })
             .map_err(|e| xinyong_store::StoreError::Backend(format!("starting the checkpoint thread: {e}")))?;
-        let mut wal = db.as_os_str().to_owned();
-        wal.push("-wal");
-        Ok(Checkpointer { thread: Some(thread), progress, wal: wal.into(), reuse_bytes })
+        *running = Some(Running { thread, progress });
+        Ok(())
     }
 
-    fn lock(&self) -> Option<MutexGuard<'_, Progress>> {
-        self.progress.0.lock().ok()
+    /// Runs a last checkpoint and stops the thread, which closes its connection; [`Checkpointer::resume`]
+    /// starts it again. Meanwhile [`Checkpointer::settle`] and [`Checkpointer::nudge`] do nothing.
+    pub(crate) fn stop(&self) {
+        let running = self.running.lock().ok().and_then(|mut r| r.take());
+        let Some(Running { thread, progress }) = running else { return };
+        if let Ok(mut p) = progress.0.lock() {
+            p.stopping = true;
+        }
+        progress.1.notify_all();
+        if thread.join().is_err() {
+            tracing::error!("the checkpoint thread panicked");
+        }
+    }
+
+    /// The running thread's shared progress, or `None` when stopped; warns when the thread ended by itself.
+    fn progress(&self) -> Option<Arc<(Mutex<Progress>, Condvar)>> {
+        let running = self.running.lock().ok()?;
+        let r = running.as_ref()?;
+        if r.thread.is_finished() {
+            tracing::warn!("the checkpoint thread has stopped");
+            return None;
+        }
+        Some(Arc::clone(&r.progress))
     }
 
     /// Before a batch's write transaction: when the WAL has grown past its bound, waits until the
     /// checkpoints asked for so far have run, so that the transaction can start the WAL over.
     pub(crate) fn settle(&self) {
-        let stopped = self.thread.as_ref().is_none_or(JoinHandle::is_finished);
-        if stopped || std::fs::metadata(&self.wal).map_or(true, |m| m.len() < self.reuse_bytes) {
+        if std::fs::metadata(&self.wal).map_or(true, |m| m.len() < self.reuse_bytes) {
             return;
         }
-        let Some(guard) = self.lock() else { return };
-        let waited = self.progress.1.wait_timeout_while(guard, SETTLE_LIMIT, |p| p.done < p.asked);
+        let Some(progress) = self.progress() else { return };
+        let Ok(guard) = progress.0.lock() else { return };
+        let waited = progress.1.wait_timeout_while(guard, SETTLE_LIMIT, |p| p.done < p.asked);
         if waited.is_ok_and(|(_, t)| t.timed_out()) {
             tracing::warn!("no checkpoint finished within {SETTLE_LIMIT:?}; the WAL grows");
         }
@@ -106,28 +149,17 @@ impl Checkpointer {
 
     /// Asks for a checkpoint after a commit; never waits.
     pub(crate) fn nudge(&self) {
-        if self.thread.as_ref().is_none_or(JoinHandle::is_finished) {
-            tracing::warn!("the checkpoint thread has stopped");
-            return;
-        }
-        if let Some(mut p) = self.lock() {
+        let Some(progress) = self.progress() else { return };
+        if let Ok(mut p) = progress.0.lock() {
             p.asked += 1;
         }
-        self.progress.1.notify_all();
+        progress.1.notify_all();
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        if let Some(mut p) = self.lock() {
-            p.stopping = true;
-        }
-        self.progress.1.notify_all();
-        if let Some(t) = self.thread.take()
-            && t.join().is_err()
-        {
-            tracing::error!("the checkpoint thread panicked");
-        }
+        self.stop();
     }
 }
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
-use xinyong_store::Result;
+use xinyong_store::{Result, StoreError};
 
 use crate::db_err;
 
@@ -16,13 +16,15 @@ pub const DB_FILE: &str = "xinyong.db";
 /// It applies only when the file is created: an existing store keeps its page size.
 const PAGE_SIZE: u32 = 16_384;
 
+/// How long a connection waits for another's lock before it gives up, in milliseconds.
+pub const BUSY_TIMEOUT_MS: u32 = 10_000;
+
 fn pragmas(conn: &Connection) -> Result<()> {
     conn.execute_batch(&format!(
         "PRAGMA page_size = {PAGE_SIZE};
-         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 10000;
+         PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};
          PRAGMA temp_store = MEMORY;"
     ))
     .map_err(db_err)
@@ -31,14 +33,38 @@ fn pragmas(conn: &Connection) -> Result<()> {
 /// The writer's page cache, in KiB: large, for ingest.
 pub const WRITER_CACHE_KIB: u32 = 393_216;
 
-/// The writer: a larger page cache for ingest; checkpoints are left to [`crate::checkpoint`].
+/// The writer: a larger page cache for ingest; checkpoints are left to [`crate::checkpoint`]. The file is
+/// switched to WAL mode, which it keeps: readers never wait for the writer.
 pub fn open_writer(path: &Path) -> Result<Connection> {
+    let conn = open_writer_as_found(path)?;
+    use_wal(&conn)?;
+    Ok(conn)
+}
+
+/// The writer, in whatever journal mode the file is in: for a store that opens while a first load in
+/// another process writes with a rollback journal (see [`crate::initial_load`]).
+pub fn open_writer_as_found(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(db_err)?;
     pragmas(&conn)?;
     conn.execute_batch(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = 0;"))
         .map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// Switches the file to WAL mode; it stays in it until a connection switches it back.
+pub fn use_wal(conn: &Connection) -> Result<()> {
+    let mode = journal_mode(conn, "WAL").map_err(db_err)?;
+    if mode != "wal" {
+        return Err(StoreError::Backend(format!("the database stayed in journal mode {mode} instead of WAL")));
+    }
+    Ok(())
+}
+
+/// Sets the journal mode and answers the one in force afterwards (SQLite answers the old one when it
+/// cannot change it).
+pub fn journal_mode(conn: &Connection, mode: &str) -> rusqlite::Result<String> {
+    conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))
 }
 
 /// The checkpoint thread's connection.
@@ -51,7 +77,8 @@ pub fn open_checkpointer(path: &Path) -> Result<Connection> {
 pub fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(db_err)?;
-    conn.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -32768;").map_err(db_err)?;
+    conn.execute_batch(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA cache_size = -32768;"))
+        .map_err(db_err)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

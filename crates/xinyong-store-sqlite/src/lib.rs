@@ -1,11 +1,11 @@
-//! The embedded store: one SQLite database in WAL mode inside the data folder, with the vault's keys in
-//! `keys/` beside it. One writer connection (SQLite allows one writer at a time) and a small pool of
+//! The embedded store: one SQLite database in WAL mode inside the data folder (a first load writes
+//! with a rollback journal, see `initial_load.rs`), with the vault's keys in `keys/` beside it. One writer connection (SQLite allows one writer at a time) and a small pool of
 //! readers, so commands and a running server can share the folder.
 //!
 //! Layout of a data folder:
 //! ```text
 //! xinyong-data/
-//!   xinyong.db        the database (+ -wal, -shm while open)
+//!   xinyong.db        the database (+ -wal, -shm while open; -journal during a first load)
 //!   keys/vault.key    encryption and lookup keys (0600), never inside the database
 //!   audit.db          the audit trail, append-only, with its own write lock (see `audit.rs`)
 //!   first-load.lock   held by a load into the empty store until its indexes are built (`initial_load.rs`)
@@ -75,7 +75,7 @@ impl SqliteStore {
             if !force {
                 return Err(StoreError::AlreadyInitialised(dir.display().to_string()));
             }
-            for suffix in ["", "-wal", "-shm"] {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
                 let p = dir.join(format!("{DB_FILE}{suffix}"));
                 if p.exists() {
                     std::fs::remove_file(&p)?;
@@ -102,14 +102,19 @@ impl SqliteStore {
     }
 
     fn open_with(dir: &Path, vault: Vault) -> Result<SqliteStore> {
-        let mut writer = conn::open_writer(&dir.join(DB_FILE))?;
+        let db = dir.join(DB_FILE);
+        // A first load in another process may be writing with a rollback journal: its journal mode and
+        // its indexes are left to it (it returns the file to WAL mode and builds them at its end).
+        let loading_elsewhere = initial_load::try_lock(dir)?.is_none();
+        let mut writer = if loading_elsewhere { conn::open_writer_as_found(&db)? } else { conn::open_writer(&db)? };
         migrate::migrate(&mut writer)?;
-        // A first load that stopped before its end left indexes out; one still running builds them itself.
-        if initial_load::try_lock(dir)?.is_some() && initial_load::build_missing(&mut writer)? {
+        // A first load that stopped before its end left indexes out, and perhaps a hot rollback journal,
+        // which the writer's first read (switching the file back to WAL mode above) has rolled back.
+        if !loading_elsewhere && initial_load::build_missing(&mut writer)? {
             tracing::warn!(dir = %dir.display(), "built the record indexes an unfinished first load had left out");
         }
         let audit = audit::AuditDb::open(dir)?;
-        let checkpointer = checkpoint::Checkpointer::start(&dir.join(DB_FILE))?;
+        let checkpointer = checkpoint::Checkpointer::start(&db)?;
         Ok(SqliteStore {
             dir: dir.to_path_buf(),
             vault,
@@ -159,7 +164,7 @@ impl Store for SqliteStore {
     }
 }
 
-fn poisoned() -> StoreError {
+pub(crate) fn poisoned() -> StoreError {
     StoreError::Backend("a store lock was poisoned by a panic".into())
 }
 
