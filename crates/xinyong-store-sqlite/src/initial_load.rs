@@ -173,6 +173,16 @@ mod tests {
         header[18]
     }
 
+    /// Stores one record, as a batch would.
+    fn insert_record(conn: &Connection) {
+        conn.execute_batch(
+            "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, record_date, severity,
+                 published, fields, content_hash, batch_id, created_at, updated_at)
+             VALUES ('admin_penalty', 'k1', NULL, 'u', 1, 1, '2026-01-02', 'minor', 1, '{}', x'00', 'b', 't', 't')",
+        )
+        .unwrap();
+    }
+
     fn records(conn: &Connection) -> i64 {
         conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap()
     }
@@ -182,19 +192,11 @@ mod tests {
         use xinyong_store::BatchStore;
         let (dir, store) = loading_store();
         assert_eq!(file_journal(dir.path()), 1);
-        assert!(!dir.path().join("xinyong.db-wal").exists());
-        let writer = store.writer.lock().unwrap();
-        writer
-            .execute_batch(
-                "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, record_date, severity,
-                 published, fields, content_hash, batch_id, created_at, updated_at)
-             VALUES ('admin_penalty', 'k1', NULL, 'u', 1, 1, '2026-01-02', 'minor', 1, '{}', x'00', 'b', 't', 't')",
-            )
-            .unwrap();
-        drop(writer);
+        assert!(!dir.path().join(format!("{}-wal", crate::DB_FILE)).exists());
+        insert_record(&store.writer.lock().unwrap());
         store.finish_initial_load().unwrap();
         assert_eq!(file_journal(dir.path()), 2);
-        assert!(!dir.path().join("xinyong.db-journal").exists(), "no journal file is left");
+        assert!(!dir.path().join(format!("{}-journal", crate::DB_FILE)).exists(), "no journal file is left");
         drop(store);
         let store = crate::SqliteStore::open(dir.path()).unwrap();
         assert_eq!(store.read(|conn| Ok(records(conn))).unwrap(), 1);
@@ -240,12 +242,7 @@ mod tests {
         for (name, _) in DEFERRED {
             assert_eq!(index_sql(&conn, name), None, "{name}");
         }
-        conn.execute_batch(
-            "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, record_date, severity,
-                 published, fields, content_hash, batch_id, created_at, updated_at)
-             VALUES ('admin_penalty', 'k1', NULL, 'u', 1, 1, '2026-01-02', 'minor', 1, '{}', x'00', 'b', 't', 't')",
-        )
-        .unwrap();
+        insert_record(&conn);
         assert!(build_missing(&mut conn).unwrap());
         assert_built(&conn);
         let temp_store: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0)).unwrap();

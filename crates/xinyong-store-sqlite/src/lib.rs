@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite database in WAL mode inside the data folder (a first load writes
-//! with a rollback journal, see `initial_load.rs`), with the vault's keys in `keys/` beside it. One writer connection (SQLite allows one writer at a time) and a small pool of
-//! readers, so commands and a running server can share the folder.
+//! with a rollback journal, see `initial_load.rs`), with the vault's keys in `keys/` beside it. One
+//! writer connection (SQLite allows one writer at a time) and a small pool of readers, so commands
+//! and a running server can share the folder.
 //!
 //! Layout of a data folder:
 //! ```text
