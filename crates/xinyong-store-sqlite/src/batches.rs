@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::MutexGuard;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;
 use xinyong_domain::subject::SubjectClaim;
@@ -71,6 +71,13 @@ impl SubjectCache {
         self.data_version = None;
     }
 }
+
+/// A record's first version; a key already stored inserts nothing, and the caller compares.
+const INSERT_RECORD: &str = "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, status,
+        record_date, end_date, severity, published, public_until, fields, secret, content_hash,
+        batch_id, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, 1, 'active', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+     ON CONFLICT (item, source_key) DO NOTHING";
 
 fn data_version(conn: &Connection) -> Result<i64> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(db_err)
@@ -436,12 +443,13 @@ impl SqliteBatch<'_> {
         Ok(())
     }
 
-    /// Inserts first: a new record (the common case of a first load) costs one statement; only on a
-    /// key conflict is the stored version read and compared.
     /// Upserts one row; answers what happened and, for an update that moved the record to another
-    /// subject, the subject it was linked to before.
+    /// subject, the subject it was linked to before. Inserts first, with `insert` ([`INSERT_RECORD`]):
+    /// a new record (the common case of a first load) costs one statement; only on a key conflict is
+    /// the stored version read and compared.
     fn upsert_record(
-        &mut self,
+        &self,
+        insert: &mut CachedStatement<'_>,
         record: &PreparedRecord,
         subject_id: Option<i64>,
     ) -> Result<(UpsertOutcome, Option<i64>)> {
@@ -451,16 +459,7 @@ impl SqliteBatch<'_> {
         let end = draft.end_date.map(|d| d.to_string());
         let public_until = draft.public_until.map(|d| d.to_string());
         let m = &self.meta;
-        let inserted = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, status,
-                    record_date, end_date, severity, published, public_until, fields, secret, content_hash,
-                    batch_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, 'active', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
-                 ON CONFLICT (item, source_key) DO NOTHING",
-            )
-            .map_err(db_err)?
+        let inserted = insert
             .execute(params![
                 m.item,
                 draft.source_key,
@@ -530,13 +529,16 @@ impl SqliteBatch<'_> {
 
 impl BatchWriter for SqliteBatch<'_> {
     fn write(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>> {
+        // Subjects first, then the records through one statement held for the whole chunk: taking it
+        // from the statement cache row by row (hashing its text each time) cost ~5 % of the writer.
+        let subject_ids = records
+            .iter()
+            .map(|record| record.head.subject.as_ref().map(|claim| self.resolve_subject(claim)).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let mut insert = self.conn.prepare_cached(INSERT_RECORD).map_err(db_err)?;
         let mut out = Vec::with_capacity(records.len());
-        for record in records {
-            let subject_id = match &record.head.subject {
-                Some(claim) => Some(self.resolve_subject(claim)?),
-                None => None,
-            };
-            let (outcome, previous_subject_id) = self.upsert_record(record, subject_id)?;
+        for (record, subject_id) in records.iter().zip(subject_ids) {
+            let (outcome, previous_subject_id) = self.upsert_record(&mut insert, record, subject_id)?;
             out.push(WriteOutcome { outcome, linked: subject_id.is_some(), subject_id, previous_subject_id });
         }
         Ok(out)
