@@ -636,8 +636,9 @@ mod tests {
 
     #[test]
     fn the_subject_cache_keys_each_kind_apart_and_knows_a_subject_only_by_its_last_name() {
-        let uscc = Identifier::Uscc(Uscc::parse("G1610000713522976L").unwrap());
-        let org = Identifier::OrgCode(OrgCode::parse(&Uscc::parse("G1610000713522976L").unwrap().org_code()).unwrap());
+        let code = Uscc::parse("G1610000713522976L").unwrap();
+        let org = Identifier::OrgCode(OrgCode::parse(code.org_code()).unwrap());
+        let uscc = Identifier::Uscc(code);
         let mut cache = SubjectCache::default();
         cache.put(&uscc, 7, "甲公司");
         assert_eq!(cache.get(&uscc, "甲公司"), Some(7));
