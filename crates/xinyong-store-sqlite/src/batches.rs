@@ -24,11 +24,12 @@ use xinyong_store::{
 use crate::checkpoint::Checkpointer;
 use crate::{SqliteStore, db_err, poisoned, search};
 
-/// Subjects remembered; cleared when full so memory stays bounded (~150 MB when full).
+/// Subjects remembered; cleared when full so memory stays bounded (a million took the bench 86 MB more
+/// at its peak than 200,000).
 ///
 /// The files of a load name their subjects in no order, so the cache helps only if it holds about as
 /// many subjects as the load names: a million-subject load took 231 s with room for 1.1 million and
-/// 292 s with room for 200,000 (user CPU 268 s against 305 s), where nearly every row went to the
+/// 292 s with room for 200,000 (user CPU 268 s against 305 s), where most rows went to the
 /// subject indexes (2026-12-05, one run each, the same machine state; peak memory 793 MB against
 /// 661 MB, with keys and names as `String`s).
 const SUBJECT_CACHE_LIMIT: usize = 1_000_000;
