@@ -369,6 +369,15 @@ fn check_item(item: &CatalogItem) -> Result<(), CatalogError> {
     }
     let mut keys = std::collections::HashSet::new();
     for field in &item.fields {
+        // Stored records write keys as numeric codes (xinyong-store's field_codes): a key is never a number.
+        let key_ok = field.key.starts_with(|c: char| c.is_ascii_lowercase())
+            && field.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok {
+            return Err(fail(format!(
+                "field key {:?} must begin with a lower-case ASCII letter and hold only such letters, digits and _",
+                field.key
+            )));
+        }
         if !keys.insert(field.key.as_str()) {
             return Err(fail(format!("field {} defined twice", field.key)));
         }
@@ -460,6 +469,15 @@ mod tests {
         let text = DEFAULT_CATALOG_TOML.replacen("source_key = \"decision_number\"", "source_key = \"nope\"", 1);
         let err = Catalog::from_toml(&text).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("source_key names field nope"), "{err}");
+    }
+
+    #[test]
+    fn a_field_key_that_does_not_begin_with_a_letter_is_rejected() {
+        for bad in ["17", "_x", "Remarks", "备注"] {
+            let text = DEFAULT_CATALOG_TOML.replacen("{ key = \"remarks\"", &format!("{{ key = \"{bad}\""), 1);
+            let err = Catalog::from_toml(&text).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("must begin with a lower-case ASCII letter"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -355,6 +355,8 @@ impl EvaluationStore for PgStore {
     }
 
     fn graded_population(&self, population: &Population) -> Result<Vec<(i64, String)>> {
+        // Registrations stored before field codes hold the district under its full key.
+        let district = xinyong_store::field_codes::stored_key("district");
         let rows = self.with(|c| match population {
             Population::All => c.query("SELECT subject_id, grade FROM evaluation_latest ORDER BY subject_id", &[]),
             Population::Unit(u) => c.query(
@@ -372,9 +374,10 @@ impl EvaluationStore for PgStore {
             Population::District(d) => c.query(
                 "SELECT l.subject_id, l.grade FROM evaluation_latest l
                  WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = l.subject_id
-                    AND r.item = 'legal_person_registration' AND (r.fields::jsonb ->> 'district') = $1)
+                    AND r.item = 'legal_person_registration'
+                    AND coalesce(r.fields::jsonb ->> $2, r.fields::jsonb ->> 'district') = $1)
                  ORDER BY l.subject_id",
-                &[d],
+                &[d, &district],
             ),
         })?;
         rows.iter().map(|r| Ok((r.try_get(0).map_err(crate::db_err)?, r.try_get(1).map_err(crate::db_err)?))).collect()

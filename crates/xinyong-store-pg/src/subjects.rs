@@ -5,8 +5,6 @@
 //! cluster every statement here routes to one shard; an identifier first finds its subject id in
 //! `subject_keys` (one shard too).
 
-use std::collections::BTreeMap;
-
 use postgres::Row;
 use xinyong_domain::catalog::Severity;
 use xinyong_domain::ids::{Identifier, ResidentId};
@@ -46,18 +44,6 @@ pub(crate) fn identifier_key(vault: &Vault, id: &Identifier) -> String {
     }
 }
 
-/// Decrypts and merges a record's personal fields into its public ones.
-fn merge_fields(vault: &Vault, fields: &str, secret: Option<Vec<u8>>) -> Result<BTreeMap<String, String>> {
-    let mut all: BTreeMap<String, String> = serde_json::from_str(fields).map_err(|e| corrupt("record fields", e))?;
-    if let Some(sealed) = secret {
-        let plain = vault.decrypt(&sealed)?;
-        let secret: BTreeMap<String, String> =
-            serde_json::from_slice(&plain).map_err(|e| corrupt("record secret fields", e))?;
-        all.extend(secret);
-    }
-    Ok(all)
-}
-
 pub(crate) fn decrypt_resident_id(vault: &Vault, sealed: &[u8]) -> Result<ResidentId> {
     let plain = vault.decrypt(sealed)?;
     String::from_utf8(plain)
@@ -92,7 +78,7 @@ impl PgStore {
             status: RecordStatus::parse(&status).ok_or_else(|| corrupt("record status", &status))?,
             date: r.try_get(8).map_err(crate::db_err)?,
             end_date: r.try_get(9).map_err(crate::db_err)?,
-            fields: merge_fields(
+            fields: xinyong_store::field_codes::merge(
                 &self.vault,
                 r.try_get(10).map_err(crate::db_err)?,
                 r.try_get(11).map_err(crate::db_err)?,
@@ -192,7 +178,7 @@ impl SubjectStore for PgStore {
             .map(|r| {
                 Ok(RecordVersion {
                     version: r.get::<_, i32>(0) as u32,
-                    fields: merge_fields(&self.vault, r.get(1), r.get(2))?,
+                    fields: xinyong_store::field_codes::merge(&self.vault, r.get(1), r.get(2))?,
                     batch: r.get(3),
                     superseded_at: time(r.get(4))?,
                 })

@@ -412,35 +412,35 @@ impl EvaluationStore for SqliteStore {
     }
 
     fn graded_population(&self, population: &Population) -> Result<Vec<(i64, String)>> {
-        let (sql, arg): (&str, Option<&str>) = match population {
-            Population::All => ("SELECT subject_id, grade FROM evaluation_latest ORDER BY subject_id", None),
+        // Registrations stored before field codes hold the district under its full key.
+        let district_path = format!("$.\"{}\"", xinyong_store::field_codes::stored_key("district"));
+        let (sql, args): (&str, Vec<&str>) = match population {
+            Population::All => ("SELECT subject_id, grade FROM evaluation_latest ORDER BY subject_id", vec![]),
             Population::Unit(u) => (
                 "SELECT l.subject_id, l.grade FROM evaluation_latest l
                  WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = l.subject_id AND r.unit = ?1)
                  ORDER BY l.subject_id",
-                Some(u.as_str()),
+                vec![u.as_str()],
             ),
             Population::Item(i) => (
                 "SELECT l.subject_id, l.grade FROM evaluation_latest l
                  WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = l.subject_id AND r.item = ?1)
                  ORDER BY l.subject_id",
-                Some(i.as_str()),
+                vec![i.as_str()],
             ),
             Population::District(d) => (
                 "SELECT l.subject_id, l.grade FROM evaluation_latest l
                  WHERE EXISTS (SELECT 1 FROM records r WHERE r.subject_id = l.subject_id
-                    AND r.item = 'legal_person_registration' AND json_extract(r.fields, '$.district') = ?1)
+                    AND r.item = 'legal_person_registration'
+                    AND coalesce(json_extract(r.fields, ?2), json_extract(r.fields, '$.district')) = ?1)
                  ORDER BY l.subject_id",
-                Some(d.as_str()),
+                vec![d.as_str(), district_path.as_str()],
             ),
         };
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
             let map = |r: &Row<'_>| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?));
-            let rows = match arg {
-                None => stmt.query_map([], map),
-                Some(a) => stmt.query_map([a], map),
-            };
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), map);
             rows.map_err(db_err)?.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
         })
     }

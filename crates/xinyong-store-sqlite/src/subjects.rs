@@ -1,15 +1,12 @@
 //! Reading subjects and records. Personal data is decrypted here, once, and handed up as typed values;
 //! masking is the caller's business (it knows who is asking).
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use xinyong_domain::catalog::Severity;
 use xinyong_domain::ids::{Identifier, ResidentId};
 use xinyong_domain::record::RecordStatus;
 use xinyong_domain::subject::SubjectKind;
-use xinyong_store::vault::Vault;
 use xinyong_store::{Record, RecordVersion, Result, StoreError, Subject, SubjectKey, SubjectStore, Timestamp};
 
 use crate::{SqliteStore, db_err};
@@ -35,18 +32,6 @@ pub(crate) fn severity(s: &str) -> Result<Severity> {
 
 pub(crate) fn date(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| corrupt("date", e))
-}
-
-/// Decrypts and merges a record's personal fields into its public ones.
-fn merge_fields(vault: &Vault, fields: &str, secret: Option<Vec<u8>>) -> Result<BTreeMap<String, String>> {
-    let mut all: BTreeMap<String, String> = serde_json::from_str(fields).map_err(|e| corrupt("record fields", e))?;
-    if let Some(sealed) = secret {
-        let plain = vault.decrypt(&sealed)?;
-        let secret: BTreeMap<String, String> =
-            serde_json::from_slice(&plain).map_err(|e| corrupt("record secret fields", e))?;
-        all.extend(secret);
-    }
-    Ok(all)
 }
 
 struct RawSubject {
@@ -120,7 +105,11 @@ impl SqliteStore {
             severity: severity(&r.get::<_, String>(15).map_err(get)?)?,
             published: r.get(16).map_err(get)?,
             public_until: r.get::<_, Option<String>>(17).map_err(get)?.as_deref().map(date).transpose()?,
-            fields: merge_fields(&self.vault, &r.get::<_, String>(10).map_err(get)?, r.get(11).map_err(get)?)?,
+            fields: xinyong_store::field_codes::merge(
+                &self.vault,
+                &r.get::<_, String>(10).map_err(get)?,
+                r.get(11).map_err(get)?,
+            )?,
             batch: r.get(12).map_err(get)?,
             created_at: time(&r.get::<_, String>(13).map_err(get)?)?,
             updated_at: time(&r.get::<_, String>(14).map_err(get)?)?,
@@ -190,7 +179,7 @@ impl SubjectStore for SqliteStore {
             while let Some(r) = rows.next().map_err(db_err)? {
                 out.push(RecordVersion {
                     version: r.get(0).map_err(db_err)?,
-                    fields: merge_fields(
+                    fields: xinyong_store::field_codes::merge(
                         &self.vault,
                         &r.get::<_, String>(1).map_err(db_err)?,
                         r.get(2).map_err(db_err)?,

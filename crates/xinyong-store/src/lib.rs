@@ -14,6 +14,7 @@ pub mod commitment;
 pub mod conformance;
 pub mod error;
 pub mod evaluation;
+pub mod field_codes;
 pub mod group_commit;
 pub mod joint;
 pub mod keyring;

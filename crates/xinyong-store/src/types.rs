@@ -213,9 +213,10 @@ pub struct CategoryMonth {
 #[derive(Debug, Clone)]
 pub struct PreparedRecord {
     pub head: xinyong_domain::record::RecordHead,
-    /// The public fields as a JSON object, keys in order.
+    /// The public fields as a JSON object, in key order, keys written as their
+    /// [codes](crate::field_codes) (read back with [`field_codes::merge`](crate::field_codes::merge)).
     pub fields_json: String,
-    /// The personal fields as a JSON object, sealed by the vault; `None` when the row has none.
+    /// The personal fields as such a JSON object, sealed by the vault; `None` when the row has none.
     pub secret: Option<Vec<u8>>,
     pub content_hash: Vec<u8>,
 }
@@ -257,10 +258,20 @@ impl PreparedRecord {
         let mut personal = JsonObject::with_capacity(64);
         let mut canonical = String::with_capacity(512);
         for f in fields {
+            let stored = match crate::field_codes::code_of(f.key) {
+                Some(code) => code,
+                None if crate::field_codes::looks_like_code(f.key) => {
+                    return Err(crate::StoreError::Invalid(format!(
+                        "field key {} is a number; field keys begin with a letter",
+                        f.key
+                    )));
+                }
+                None => f.key,
+            };
             if f.personal {
-                personal.push(f.key, f.value)
+                personal.push(stored, f.value)
             } else {
-                public.push(f.key, f.value)
+                public.push(stored, f.value)
             }
             canonical.push_str(f.key);
             canonical.push('\u{1f}');
@@ -357,12 +368,21 @@ mod tests {
     }
 
     proptest! {
-        /// Our JSON writer gives exactly serde_json's bytes for any text, control characters included.
+        /// Our JSON writer gives exactly serde_json's bytes for any text, control characters included,
+        /// and the fields read back as they were.
         #[test]
-        fn json_matches_serde(fields in proptest::collection::btree_map("[a-z_]{1,8}", "\\PC*|[\\x00-\\x1f\"\\\\]{0,4}", 0..6)) {
+        fn json_matches_serde(fields in proptest::collection::btree_map("[a-z_]{1,8}|name|uscc|reason", "\\PC*|[\\x00-\\x1f\"\\\\]{0,4}", 0..6)) {
             let draft = xinyong_domain::record::RecordDraft { head: head(), fields: fields.clone(), secret_fields: BTreeMap::new() };
             let prepared = PreparedRecord::new(draft, &vault()).unwrap();
-            prop_assert_eq!(prepared.fields_json, serde_json::to_string(&fields).unwrap());
+            prop_assert_eq!(crate::field_codes::decode(prepared.fields_json.as_bytes()).unwrap(), fields.clone());
+            let stored: Vec<(&str, &String)> =
+                fields.iter().map(|(k, v)| (crate::field_codes::stored_key(k), v)).collect();
+            let serde_bytes = serde_json::to_string(&serde_json::Value::Object(
+                stored.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).clone()))).collect(),
+            )).unwrap();
+            if stored.windows(2).all(|w| w[0].0 < w[1].0) {
+                prop_assert_eq!(prepared.fields_json, serde_bytes);
+            }
         }
     }
 
@@ -377,10 +397,20 @@ mod tests {
         let a = PreparedRecord::new(draft.clone(), &v).unwrap();
         assert!(!a.fields_json.contains("110101"), "{}", a.fields_json);
         let opened = v.decrypt(a.secret.as_deref().unwrap()).unwrap();
-        assert_eq!(String::from_utf8(opened).unwrap(), serde_json::to_string(&secret).unwrap());
+        assert_eq!(String::from_utf8(opened.clone()).unwrap(), r#"{"12":"110101199003070012"}"#);
+        assert_eq!(crate::field_codes::decode(&opened).unwrap(), secret);
         let mut other = draft;
         other.secret_fields.insert("id_number".to_owned(), "110101199003070020".to_owned());
         assert_ne!(a.content_hash, PreparedRecord::new(other, &v).unwrap().content_hash);
+    }
+
+    #[test]
+    fn known_keys_are_stored_as_codes_and_a_numeric_key_is_refused() {
+        let f = |key| FieldValue { key, value: "x", personal: false };
+        let prepared = PreparedRecord::encode(head(), &[f("mine"), f("party_name"), f("uscc")], &vault()).unwrap();
+        assert_eq!(prepared.fields_json, r#"{"mine":"x","1":"x","0":"x"}"#);
+        let err = PreparedRecord::encode(head(), &[f("17")], &vault()).unwrap_err().to_string();
+        assert!(err.contains("field key 17 is a number"), "{err}");
     }
 
     #[test]

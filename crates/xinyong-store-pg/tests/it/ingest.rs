@@ -54,3 +54,18 @@ fn a_first_load_sees_a_key_it_wrote_in_an_earlier_write() {
     })
     .unwrap();
 }
+
+/// Rows written before field keys were stored as codes read as coded ones (the check rewrites one row).
+#[test]
+fn rows_stored_with_full_field_keys_read_as_coded_ones() {
+    let (store, guard) = fresh_store();
+    let rewrite = |full: &str| {
+        let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+        let which = "item = 'legal_person_registration'";
+        let stored: String =
+            client.query_one(&format!("SELECT fields FROM xinyong.records WHERE {which}"), &[]).unwrap().get(0);
+        client.execute(&format!("UPDATE xinyong.records SET fields = $1 WHERE {which}"), &[&full]).unwrap();
+        stored
+    };
+    xinyong_store::conformance::rows_with_full_field_keys_read_as_coded_ones(&store, &rewrite).unwrap();
+}

@@ -83,3 +83,18 @@ fn a_rename_committed_by_another_process_is_seen_by_the_next_batch() {
     assert_eq!(s.name, company(8).name);
     assert_eq!(s.names.len(), 2, "{:?}", s.names);
 }
+
+/// Rows written before field keys were stored as codes read as coded ones (the check rewrites one row).
+#[test]
+fn rows_stored_with_full_field_keys_read_as_coded_ones() {
+    let (_dir, data, store) = catalogued();
+    let rewrite = |full: &str| {
+        let conn = rusqlite::Connection::open(data.join(DB_FILE)).unwrap();
+        let which = "item = 'legal_person_registration'";
+        let stored: String =
+            conn.query_row(&format!("SELECT fields FROM records WHERE {which}"), [], |r| r.get(0)).unwrap();
+        conn.execute(&format!("UPDATE records SET fields = ?1 WHERE {which}"), [full]).unwrap();
+        stored
+    };
+    xinyong_store::conformance::rows_with_full_field_keys_read_as_coded_ones(&store, &rewrite).unwrap();
+}

@@ -8,7 +8,7 @@ use super::{Check, at, company, date, draft, err, install_default, load, person}
 use crate::commitment::{CommitmentFilter, CommitmentStep, NewCommitment};
 use crate::evaluation::{NewEvaluation, NewRun, Population, RunKind, SubjectFacts};
 use crate::workflow::NewEvent;
-use crate::{Store, SubjectKey};
+use crate::{BatchMeta, BatchReport, Store, SubjectKey};
 
 fn subject_id(store: &dyn Store, claim: &xinyong_domain::subject::SubjectClaim) -> Result<i64, String> {
     let s = store.find_subject(&SubjectKey::Identifier(claim.id.clone())).map_err(err)?;
@@ -294,5 +294,42 @@ pub fn evaluation_facts_come_in_chunks_and_scores_keep_history(store: &dyn Store
     let moved: Vec<_> = outcomes.iter().map(|o| (o.subject_id, o.previous_subject_id)).collect();
     ensure!(moved == [(Some(ids[1]), Some(ids[0]))], "moved from the first company to the second: {moved:?}");
     w.commit(&super::report("b3", 7, 1, [0, 1, 0, 1], Vec::new())).map_err(err)?;
+
+    // A registration places its subject in a district, which reads back under its full key.
+    let mut registration = draft(2, "r1", Some(company(2)), "登记");
+    registration.fields.insert("district".into(), "浦东新区".into());
+    let item = "legal_person_registration".to_owned();
+    let mut w = store.begin_batch(BatchMeta { item: item.clone(), ..super::meta("b4", 8) }).map_err(err)?;
+    w.write(&super::prepare(store, &[registration])?).map_err(err)?;
+    w.commit(&BatchReport { item, ..super::report("b4", 8, 1, [1, 0, 0, 1], Vec::new()) }).map_err(err)?;
+    let district = store.graded_population(&Population::District("浦东新区".into())).map_err(err)?;
+    ensure!(district == [(ids[1], "B".into())], "the registered company: {district:?}");
+    let elsewhere = store.graded_population(&Population::District("黄浦区".into())).map_err(err)?;
+    ensure!(elsewhere.is_empty(), "no registration there: {elsewhere:?}");
+    let records = store.records_of(ids[1]).map_err(err)?;
+    let registered = records.iter().find(|r| r.item == "legal_person_registration").ok_or("no registration")?;
+    ensure!(registered.fields.get("district").map(String::as_str) == Some("浦东新区"), "{registered:?}");
+    Ok(())
+}
+
+/// Rows written before field keys were stored as codes hold their keys in full (`crate::field_codes`);
+/// they read back the same, and the district of such a registration still places its subject.
+/// `rewrite` replaces the stored fields of the one registration with the JSON given, in the backend's
+/// own SQL, and returns what was stored before.
+pub fn rows_with_full_field_keys_read_as_coded_ones(store: &dyn Store, rewrite: &dyn Fn(&str) -> String) -> Check {
+    evaluation_facts_come_in_chunks_and_scores_keep_history(store)?;
+    let registered = || -> Result<_, String> {
+        let district = store.graded_population(&Population::District("浦东新区".into())).map_err(err)?;
+        let subject = district.first().ok_or("nobody in the district")?.0;
+        let records = store.records_of(subject).map_err(err)?;
+        let r = records.into_iter().find(|r| r.item == "legal_person_registration").ok_or("no registration")?;
+        Ok((district, r.fields))
+    };
+    let coded = registered()?;
+    let stored = rewrite(r#"{"decision_number":"r1","district":"浦东新区","penalty_content":"登记"}"#);
+    ensure!(stored == r#"{"6":"r1","55":"浦东新区","42":"登记"}"#, "stored with codes: {stored}");
+    let full = registered()?;
+    ensure!(full == coded, "full keys {full:?} read as codes {coded:?}");
+    ensure!(coded.1.get("district").map(String::as_str) == Some("浦东新区"), "{coded:?}");
     Ok(())
 }
