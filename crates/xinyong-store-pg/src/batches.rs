@@ -3,7 +3,7 @@
 //! on) before the caller reports it.
 //!
 //! Rows are written a chunk at a time, set-based, never row by row:
-//! 1. subjects: a per-batch cache, then one lookup of the chunk's unknown identifiers in
+//! 1. subjects: the process's subject cache, then one lookup of the chunk's other identifiers in
 //!    `subject_keys`; new subjects get ids from a block reserved on the sequence and go in by `COPY`;
 //!    renames are one `UPDATE … FROM unnest(…)`; every name seen is kept in `subject_names`;
 //! 2. records: one lookup of the chunk's source keys in `record_keys`; new records go in by `COPY`
@@ -17,14 +17,21 @@
 //! Batches of one platform are serialised by a transaction-level advisory lock (the embedded store
 //! has one writer too): subject ids and record ids are then reserved without races, and two batches
 //! never race to create the same subject.
+//!
+//! The subject cache (`xinyong_store::subject_cache`) lasts from one batch of this process to the next.
+//! Only batches write subjects, and every batch takes a value of the sequence `ingest_commits` before
+//! it commits: the cache is stamped with ours, and a batch that finds the sequence elsewhere under the
+//! lock empties it, since another process's batch may have created or renamed subjects meanwhile.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::MutexGuard;
 
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;
 use xinyong_domain::subject::SubjectClaim;
 use xinyong_store::commitment::CommitmentStep;
 use xinyong_store::search::names::{bigrams, name_key, rank_len, start_gram};
+use xinyong_store::subject_cache::SubjectCache;
 use xinyong_store::vault::Vault;
 use xinyong_store::{
     BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, RejectedRow, Result, RowIssue,
@@ -35,10 +42,7 @@ use crate::copy::CopyRows;
 use crate::fresh_keys::FreshKeys;
 use crate::pool::{Conn, Pooled};
 use crate::subjects::time;
-use crate::{PgStore, db_err};
-
-/// Subjects remembered per batch; cleared when full so memory stays bounded.
-const SUBJECT_CACHE_LIMIT: usize = 200_000;
+use crate::{PgStore, db_err, poisoned};
 
 /// Advisory lock key of ingest ("xyingest" in ASCII).
 const INGEST_LOCK: i64 = 0x78_79_69_6e_67_65_73_74;
@@ -66,8 +70,8 @@ struct PgBatch<'a> {
     vault: &'a Vault,
     meta: BatchMeta,
     now: String,
-    /// Cache key (identifier kind and value) → (subject id, current name).
-    subjects: HashMap<String, (i64, String)>,
+    /// The process's subject cache, held for the batch (see the module doc).
+    subjects: MutexGuard<'a, SubjectCache>,
     issue_seq: i64,
     /// Source keys written so far, when this batch is the item's first load.
     fresh_keys: FreshKeys,
@@ -79,6 +83,8 @@ struct PgBatch<'a> {
 
 impl BatchStore for PgStore {
     fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>> {
+        // Taken before a connection, so that batches of this process wait for each other holding none.
+        let subjects = self.subjects.lock().map_err(|_| poisoned())?;
         let mut conn = self.pool.get()?;
         conn.begin()?;
         let now = meta.started_at.to_rfc3339();
@@ -87,7 +93,7 @@ impl BatchStore for PgStore {
             vault: &self.vault,
             meta,
             now,
-            subjects: HashMap::new(),
+            subjects,
             issue_seq: 0,
             fresh_keys: FreshKeys::unknown(),
             new_records: CopyRows::binary(),
@@ -95,6 +101,12 @@ impl BatchStore for PgStore {
             open: true,
         };
         batch.conn.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
+        // Read under the lock: no other batch commits between this and our own commit.
+        let commits: i64 = batch
+            .conn
+            .query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ingest_commits", &[])?
+            .get(0);
+        batch.subjects.check(commits);
         // Every lookup of a batch is by key, a few thousand keys at a time. Statistics lag behind a
         // table that a load is filling, and on them the planner would rather scan `subject_keys` whole
         // for every chunk (a hashed `= ANY`) than probe its index; this transaction never wants that.
@@ -294,21 +306,28 @@ impl PgBatch<'_> {
 
     /// The subject of each claim, in order: found, renamed or created (see the module doc).
     fn resolve_subjects(&mut self, claims: &[Option<&SubjectClaim>]) -> Result<Vec<Option<i64>>> {
-        let cache_key = |claim: &SubjectClaim| match &claim.id {
-            Identifier::Uscc(u) => format!("u{}", u.as_str()),
-            Identifier::OrgCode(o) => format!("o{}", o.as_str()),
-            Identifier::ResidentId(r) => format!("r{}", r.as_str()),
-        };
-        // Identifiers not in the cache: look them up in one statement.
-        let mut unknown: HashMap<String, String> = HashMap::new();
+        // The chunk's own view of its subjects, by identifier, with their current names: from the
+        // cache, or from one lookup of the identifiers it lacks. The cache may empty itself when full;
+        // the view holds until the chunk is written.
+        let mut view: HashMap<&Identifier, (i64, String)> = HashMap::new();
+        let mut unknown: Vec<(&Identifier, String)> = Vec::new();
+        let mut asked: HashSet<&Identifier> = HashSet::new();
         for claim in claims.iter().flatten() {
-            let ck = cache_key(claim);
-            if !self.subjects.contains_key(&ck) && !unknown.contains_key(&ck) {
-                unknown.insert(ck, crate::subjects::identifier_key(self.vault, &claim.id));
+            if view.contains_key(&claim.id) || asked.contains(&claim.id) {
+                continue;
+            }
+            match self.subjects.known(&claim.id) {
+                Some((id, name)) => {
+                    view.insert(&claim.id, (id, name.to_owned()));
+                }
+                None => {
+                    asked.insert(&claim.id);
+                    unknown.push((&claim.id, crate::subjects::identifier_key(self.vault, &claim.id)));
+                }
             }
         }
         if !unknown.is_empty() {
-            let keys: Vec<&String> = unknown.values().collect();
+            let keys: Vec<&str> = unknown.iter().map(|(_, key)| key.as_str()).collect();
             let mut found: HashMap<String, i64> = HashMap::new();
             for row in self
                 .conn
@@ -323,10 +342,9 @@ impl PgBatch<'_> {
                     names.insert(row.get(0), row.get(1));
                 }
             }
-            for (ck, key) in &unknown {
+            for (identifier, key) in &unknown {
                 if let Some(id) = found.get(key) {
-                    let name = names.get(id).cloned().unwrap_or_default();
-                    self.subjects.insert(ck.clone(), (*id, name));
+                    view.insert(identifier, (*id, names.get(id).cloned().unwrap_or_default()));
                 }
             }
         }
@@ -337,15 +355,15 @@ impl PgBatch<'_> {
         let mut new_ids: HashSet<i64> = HashSet::new();
         let mut renamed: HashMap<i64, String> = HashMap::new();
         let mut names_seen: Vec<(i64, String)> = Vec::new();
-        let missing = claims.iter().flatten().filter(|c| !self.subjects.contains_key(&cache_key(c))).count();
+        let missing =
+            claims.iter().flatten().filter(|c| !view.contains_key(&c.id)).map(|c| &c.id).collect::<HashSet<_>>().len();
         let mut next_id = if missing > 0 { reserve(&mut self.conn, RESERVE_SUBJECTS, missing)? } else { 0 };
         for claim in claims {
             let Some(claim) = claim else {
                 out.push(None);
                 continue;
             };
-            let ck = cache_key(claim);
-            let id = match self.subjects.get_mut(&ck) {
+            let id = match view.get_mut(&claim.id) {
                 Some((id, name)) if *name == claim.name => *id,
                 Some((id, name)) => {
                     name.clone_from(&claim.name);
@@ -361,7 +379,7 @@ impl PgBatch<'_> {
                     created.push(NewSubject { id, claim });
                     new_ids.insert(id);
                     names_seen.push((id, claim.name.clone()));
-                    self.subjects.insert(ck, (id, claim.name.clone()));
+                    view.insert(&claim.id, (id, claim.name.clone()));
                     id
                 }
             };
@@ -369,34 +387,30 @@ impl PgBatch<'_> {
         }
 
         if !created.is_empty() {
-            self.insert_subjects(&created)?;
+            self.insert_subjects(&created, &view)?;
         }
         if !renamed.is_empty() {
             self.rename_subjects(&renamed)?;
         }
         self.add_names(&names_seen, &new_ids)?;
-        if self.subjects.len() >= SUBJECT_CACHE_LIMIT {
-            self.subjects.clear();
+        for (identifier, (id, name)) in &view {
+            self.subjects.put(identifier, *id, name);
         }
+        self.subjects.bound();
         Ok(out)
     }
 
-    fn current_name<'n>(&'n self, claim: &'n SubjectClaim) -> &'n str {
-        let ck = match &claim.id {
-            Identifier::Uscc(u) => format!("u{}", u.as_str()),
-            Identifier::OrgCode(o) => format!("o{}", o.as_str()),
-            Identifier::ResidentId(r) => format!("r{}", r.as_str()),
-        };
-        self.subjects.get(&ck).map_or(claim.name.as_str(), |(_, name)| name.as_str())
-    }
-
-    fn insert_subjects(&mut self, created: &[NewSubject<'_>]) -> Result<()> {
+    /// `view` gives each subject's latest name: one renamed later in the same chunk is stored under it.
+    fn insert_subjects(
+        &mut self,
+        created: &[NewSubject<'_>],
+        view: &HashMap<&Identifier, (i64, String)>,
+    ) -> Result<()> {
         let mut subjects = CopyRows::new();
         let mut keys = CopyRows::new();
         for s in created {
-            // A subject renamed later in the same chunk is stored under its latest name.
-            let name = self.current_name(s.claim).to_owned();
-            subjects.int(s.id).text(s.claim.kind.as_str()).text(&name);
+            let name = view.get(&s.claim.id).map_or(s.claim.name.as_str(), |(_, name)| name.as_str());
+            subjects.int(s.id).text(s.claim.kind.as_str()).text(name);
             match &s.claim.id {
                 Identifier::Uscc(u) => {
                     subjects.text(u.as_str()).text(u.org_code()).null().null();
@@ -414,7 +428,7 @@ impl PgBatch<'_> {
                     keys.text(&format!("r:{}", hex::encode(&hash))).int(s.id).end_row();
                 }
             }
-            subjects.int(rank_len(&name) as i64).text(&grams_tsvector(&name)).text(&self.now).text(&self.now).end_row();
+            subjects.int(rank_len(name) as i64).text(&grams_tsvector(name)).text(&self.now).text(&self.now).end_row();
         }
         subjects.send(
             &mut self.conn,
@@ -687,8 +701,10 @@ impl BatchWriter for PgBatch<'_> {
     fn commit(mut self: Box<Self>, report: &BatchReport) -> Result<()> {
         self.finish_batch_row(report)?;
         self.conn.client.batch_execute("RELEASE SAVEPOINT rows").map_err(db_err)?;
+        let commits: i64 = self.conn.query_one("SELECT nextval('ingest_commits')", &[])?.get(0);
         self.conn.commit()?;
         self.open = false;
+        self.subjects.stamp(commits);
         Ok(())
     }
 }
@@ -696,6 +712,8 @@ impl BatchWriter for PgBatch<'_> {
 impl Drop for PgBatch<'_> {
     fn drop(&mut self) {
         if self.open {
+            // Subjects this batch created are gone with it.
+            self.subjects.clear();
             // A failed rollback leaves the connection marked as in a transaction: the pool drops it,
             // and the server rolls the transaction back when the connection closes.
             self.conn.rollback();

@@ -43,6 +43,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use xinyong_domain::catalog::Catalog;
+use xinyong_store::subject_cache::SubjectCache;
 use xinyong_store::vault::Vault;
 use xinyong_store::{Result, Store, StoreError};
 
@@ -59,6 +60,9 @@ pub struct PgStore {
     catalog_cache: Mutex<Option<(i64, Arc<Catalog>)>>,
     /// Audit partitions known to exist (see `audit.rs`).
     audit_months: Mutex<std::collections::HashSet<String>>,
+    /// Subjects the batches have resolved, kept from one batch to the next while no other process's
+    /// batch commits (see `batches.rs`).
+    subjects: Mutex<SubjectCache>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -139,6 +143,7 @@ impl PgStore {
             vault,
             catalog_cache: Mutex::new(None),
             audit_months: Mutex::new(std::collections::HashSet::new()),
+            subjects: Mutex::new(SubjectCache::default()),
         })
     }
 

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_reports.sql")),
     (8, include_str!("../migrations/0008_evaluation.sql")),
     (9, include_str!("../migrations/0009_rejected_rows.sql")),
+    (10, include_str!("../migrations/0010_ingest_commits.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

@@ -6,8 +6,11 @@
 //! lookup; created on first sight, every name kept), then look the record up by (item, source key):
 //! absent → insert, same keyed content hash → unchanged, other content → the old version moves to
 //! `record_versions`.
+//!
+//! The subject cache (`xinyong_store::subject_cache`) is stamped with `PRAGMA data_version` after each
+//! commit: only batches write subjects, on the one writer connection, so a version that moved means
+//! another connection (another process) committed since our last batch.
 
-use std::collections::HashMap;
 use std::sync::MutexGuard;
 
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
@@ -15,6 +18,7 @@ use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;
 use xinyong_domain::subject::SubjectClaim;
 use xinyong_store::commitment::CommitmentStep;
+use xinyong_store::subject_cache::SubjectCache;
 use xinyong_store::vault::Vault;
 use xinyong_store::{
     BatchMeta, BatchReport, BatchStatus, BatchStore, BatchWriter, PreparedRecord, RejectedRow, Result, RowIssue,
@@ -23,72 +27,6 @@ use xinyong_store::{
 
 use crate::checkpoint::Checkpointer;
 use crate::{SqliteStore, db_err, poisoned, search};
-
-/// Subjects remembered; cleared when full so memory stays bounded (a million took the bench 86 MB more
-/// at its peak than 200,000).
-///
-/// The files of a load name their subjects in no order, so the cache helps only if it holds about as
-/// many subjects as the load names: a million-subject load took 231 s with room for 1.1 million and
-/// 292 s with room for 200,000 (user CPU 268 s against 305 s), where most rows went to the
-/// subject indexes (2026-12-05, one run each, the same machine state; peak memory 793 MB against
-/// 661 MB, with keys and names as `String`s).
-const SUBJECT_CACHE_LIMIT: usize = 1_000_000;
-
-/// An identifier as the cache keys it: its ASCII characters, padded with zeros. Every identifier the
-/// domain accepts fits (18 characters at most), with no allocation of its own.
-type Key = [u8; 18];
-
-fn cache_key(identifier: &str) -> Option<Key> {
-    let bytes = identifier.as_bytes();
-    let mut key = [0; 18];
-    key.get_mut(..bytes.len())?.copy_from_slice(bytes);
-    Some(key)
-}
-
-/// Subjects the batches have resolved, by identifier, with the name they were last stored under. One map
-/// per kind of identifier (a USCC and a resident ID can share their 18 characters).
-///
-/// Kept from one batch to the next, because consecutive files name mostly the same subjects. Only
-/// batches write subjects, on the one writer connection; the cache is emptied when a batch rolls
-/// back, and when `PRAGMA data_version` shows that another connection (another process) committed
-/// since our last batch, since it may have created or renamed subjects.
-#[derive(Default)]
-pub(crate) struct SubjectCache {
-    by_kind: [HashMap<Key, (i64, Box<str>)>; 3],
-    /// `data_version` of the writer connection after our last commit.
-    data_version: Option<i64>,
-}
-
-impl SubjectCache {
-    fn slot(id: &Identifier) -> (usize, Option<Key>) {
-        match id {
-            Identifier::Uscc(u) => (0, cache_key(u.as_str())),
-            Identifier::OrgCode(o) => (1, cache_key(o.as_str())),
-            Identifier::ResidentId(r) => (2, cache_key(r.as_str())),
-        }
-    }
-
-    /// The subject's id, when it is known under this very name (a new name must be recorded).
-    fn get(&self, id: &Identifier, name: &str) -> Option<i64> {
-        let (kind, key) = SubjectCache::slot(id);
-        self.by_kind[kind].get(&key?).filter(|(_, known)| &**known == name).map(|(id, _)| *id)
-    }
-
-    fn put(&mut self, id: &Identifier, subject: i64, name: &str) {
-        let (kind, Some(key)) = SubjectCache::slot(id) else { return };
-        if self.by_kind.iter().map(HashMap::len).sum::<usize>() >= SUBJECT_CACHE_LIMIT {
-            // Only to bound memory: what remains is still valid, so the version stays.
-            self.by_kind.iter_mut().for_each(HashMap::clear);
-        }
-        self.by_kind[kind].insert(key, (subject, name.into()));
-    }
-
-    /// Forgets everything, including the version it was valid at.
-    fn clear(&mut self) {
-        self.by_kind.iter_mut().for_each(HashMap::clear);
-        self.data_version = None;
-    }
-}
 
 /// A record's first version; a key already stored inserts nothing, and the caller compares.
 const INSERT_RECORD: &str = "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, status,
@@ -121,9 +59,7 @@ impl BatchStore for SqliteStore {
         let mut subjects = self.subjects.lock().map_err(|_| poisoned())?;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(db_err)?;
         // Read inside the write lock: nothing can commit between this and our batch.
-        if subjects.data_version != Some(data_version(&conn)?) {
-            subjects.clear();
-        }
+        subjects.check(data_version(&conn)?);
         let now = meta.started_at.to_rfc3339();
         let mut batch = SqliteBatch {
             conn,
@@ -417,6 +353,7 @@ impl SqliteBatch<'_> {
             }
             None => self.insert_subject(claim)?,
         };
+        self.subjects.bound();
         self.subjects.put(&claim.id, id, &claim.name);
         Ok(id)
     }
@@ -609,7 +546,10 @@ impl BatchWriter for SqliteBatch<'_> {
         self.finish_batch_row(report)?;
         self.conn.execute_batch("RELEASE rows; COMMIT").map_err(db_err)?;
         self.open = false;
-        self.subjects.data_version = data_version(&self.conn).ok();
+        match data_version(&self.conn) {
+            Ok(version) => self.subjects.stamp(version),
+            Err(_) => self.subjects.clear(),
+        }
         self.checkpointer.nudge();
         Ok(())
     }
@@ -624,38 +564,5 @@ impl Drop for SqliteBatch<'_> {
                 tracing::error!(error = %e, batch = %self.meta.id, "rolling back an abandoned batch failed");
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use xinyong_domain::ids::{OrgCode, Uscc};
-
-    use super::*;
-
-    #[test]
-    fn the_subject_cache_keys_each_kind_apart_and_knows_a_subject_only_by_its_last_name() {
-        let code = Uscc::parse("G1610000713522976L").unwrap();
-        let org = Identifier::OrgCode(OrgCode::parse(code.org_code()).unwrap());
-        let uscc = Identifier::Uscc(code);
-        let mut cache = SubjectCache::default();
-        cache.put(&uscc, 7, "甲公司");
-        assert_eq!(cache.get(&uscc, "甲公司"), Some(7));
-        assert_eq!(cache.get(&uscc, "乙公司"), None, "a new name goes to the store");
-        assert_eq!(cache.get(&org, "甲公司"), None, "the organisation code is another key");
-        cache.put(&org, 8, "甲公司");
-        cache.put(&uscc, 7, "乙公司");
-        assert_eq!((cache.get(&uscc, "乙公司"), cache.get(&org, "甲公司")), (Some(7), Some(8)));
-        cache.clear();
-        assert_eq!(cache.get(&uscc, "乙公司"), None);
-    }
-
-    #[test]
-    fn a_cache_key_pads_short_identifiers_and_refuses_long_ones() {
-        assert_eq!(&cache_key("123456789").unwrap()[..10], b"123456789\0");
-        assert_eq!(&cache_key("G1610000713522976L").unwrap(), b"G1610000713522976L");
-        assert_eq!(cache_key("G1610000713522976LX"), None);
     }
 }

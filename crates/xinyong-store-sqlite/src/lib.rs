@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::Connection;
+use xinyong_store::subject_cache::SubjectCache;
 use xinyong_store::vault::Vault;
 use xinyong_store::{Result, Store, StoreError};
 
@@ -55,8 +56,9 @@ pub struct SqliteStore {
     catalog_cache: Mutex<Option<(i64, std::sync::Arc<xinyong_domain::catalog::Catalog>)>>,
     /// Copies committed WAL frames into the database off the write path.
     checkpointer: checkpoint::Checkpointer,
-    /// Subjects the batches have resolved, kept from one batch to the next (see `batches.rs`).
-    subjects: Mutex<batches::SubjectCache>,
+    /// Subjects the batches have resolved, kept from one batch to the next, checked against
+    /// `PRAGMA data_version` (see `batches.rs`).
+    subjects: Mutex<SubjectCache>,
     /// The lock a first load holds until its indexes are built (see `initial_load.rs`).
     first_load: Mutex<Option<std::fs::File>>,
 }
@@ -124,7 +126,7 @@ impl SqliteStore {
             audit,
             catalog_cache: Mutex::new(None),
             checkpointer,
-            subjects: Mutex::new(batches::SubjectCache::default()),
+            subjects: Mutex::new(SubjectCache::default()),
             first_load: Mutex::new(None),
         })
     }

@@ -386,6 +386,45 @@ pub fn an_initial_load_answers_as_a_load_without_it(store: &dyn Store) -> Check 
     Ok(())
 }
 
+/// A batch that rolls back takes the subjects it created and the names it gave with it: a later batch
+/// naming them makes them again (a backend that remembers subjects between batches must forget these).
+pub fn subjects_of_a_rolled_back_batch_are_made_again(store: &dyn Store) -> Check {
+    install_default(store)?;
+    load(store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")])?;
+    let mut renamed = company(1);
+    renamed.name = "上海回滚改名有限公司".to_owned();
+    let mut w = store.begin_batch(meta("b-2", 7)).map_err(err)?;
+    w.write(&prepare(store, &[draft(2, "k2", Some(company(2)), "b"), draft(3, "k3", Some(renamed), "c")])?)
+        .map_err(err)?;
+    drop(w);
+    load(store, "b-3", 8, &[draft(2, "k4", Some(company(2)), "d"), draft(3, "k5", Some(company(1)), "e")])?;
+    let made = store.find_subject(&SubjectKey::Identifier(company(2).id)).map_err(err)?.ok_or("made again")?;
+    let keys: Vec<String> = store.records_of(made.id).map_err(err)?.into_iter().map(|r| r.source_key).collect();
+    ensure!(keys == ["k4"], "records of the subject made again: {keys:?}");
+    let kept = store.find_subject(&SubjectKey::Identifier(company(1).id)).map_err(err)?.ok_or("kept")?;
+    ensure!(kept.name == company(1).name && kept.names.len() == 1, "the rename rolled back: {kept:?}");
+    let mut keys: Vec<String> = store.records_of(kept.id).map_err(err)?.into_iter().map(|r| r.source_key).collect();
+    keys.sort();
+    ensure!(keys == ["k1", "k5"], "records of the kept subject: {keys:?}");
+    Ok(())
+}
+
+/// A backend may remember subjects from one batch to the next; a batch that another process committed
+/// in between (`other`: a second store on the same data) may have renamed one, and is noticed: the
+/// original name again is a rename back, which the remembered name alone would take for no change.
+pub fn a_rename_committed_by_another_process_is_seen_by_the_next_batch(ours: &dyn Store, other: &dyn Store) -> Check {
+    install_default(ours)?;
+    load(ours, "b-1", 6, &[draft(2, "k1", Some(company(8)), "a")])?;
+    let mut renamed = company(8);
+    renamed.name = "上海别处改名有限公司".to_owned();
+    load(other, "b-2", 7, &[draft(2, "k2", Some(renamed), "b")])?;
+    load(ours, "b-3", 8, &[draft(2, "k3", Some(company(8)), "c")])?;
+    let s = ours.find_subject(&SubjectKey::Identifier(company(8).id)).map_err(err)?.ok_or("subject")?;
+    ensure!(s.name == company(8).name, "renamed back: {s:?}");
+    ensure!(s.names.len() == 2, "both names kept: {:?}", s.names);
+    Ok(())
+}
+
 pub fn batches_report_what_they_did_and_stats_add_up(store: &dyn Store) -> Check {
     install_default(store)?;
     load(store, "b-1", 6, &[draft(2, "k1", Some(company(6)), "a"), draft(3, "k2", None, "b")])?;
@@ -457,6 +496,7 @@ macro_rules! run_conformance {
             a_subject_of_a_dropped_batch_is_created_again,
             discarded_rows_keep_the_issues_and_the_rejected_batch,
             an_initial_load_answers_as_a_load_without_it,
+            subjects_of_a_rolled_back_batch_are_made_again,
             batches_report_what_they_did_and_stats_add_up,
             a_key_repeated_in_one_write_sees_its_earlier_rows,
             a_record_moving_to_another_subject_keeps_its_id_and_history,

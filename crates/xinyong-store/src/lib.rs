@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod reports;
 pub mod search;
 pub mod session;
+pub mod subject_cache;
 pub mod types;
 pub mod vault;
 pub mod workflow;

@@ -55,6 +55,15 @@ fn a_first_load_sees_a_key_it_wrote_in_an_earlier_write() {
     .unwrap();
 }
 
+/// Batches remember subjects from one to the next; a second store on the same database is another
+/// process.
+#[test]
+fn a_rename_committed_by_another_process_is_seen_by_the_next_batch() {
+    let (ours, guard) = fresh_store();
+    let other = xinyong_store_pg::PgStore::open(guard.db.url(), &guard.data()).unwrap();
+    xinyong_store::conformance::a_rename_committed_by_another_process_is_seen_by_the_next_batch(&ours, &other).unwrap();
+}
+
 /// Rows written before field keys were stored as codes read as coded ones (the check rewrites one row).
 #[test]
 fn rows_stored_with_full_field_keys_read_as_coded_ones() {

@@ -9,15 +9,22 @@ use xinyong_store_pg::scratch::ScratchDatabase;
 
 /// A fresh store, its key folder and its database; the database is dropped last.
 pub struct Fresh {
-    _dir: TempDir,
+    dir: TempDir,
     pub db: ScratchDatabase,
+}
+
+impl Fresh {
+    /// The store's data folder (its keys).
+    pub fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
 }
 
 pub fn fresh_store() -> (PgStore, Fresh) {
     let db = ScratchDatabase::create().unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
     let store = PgStore::create(db.url(), &dir.path().join("data"), false).unwrap();
-    (store, Fresh { _dir: dir, db })
+    (store, Fresh { dir, db })
 }
 
 fn fresh() -> (Box<dyn Store>, Fresh) {
