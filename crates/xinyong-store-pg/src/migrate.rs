@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_evaluation.sql")),
     (9, include_str!("../migrations/0009_rejected_rows.sql")),
     (10, include_str!("../migrations/0010_ingest_commits.sql")),
+    (11, include_str!("../migrations/0011_ingest_commits_random_start.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

@@ -78,3 +78,19 @@ fn rows_stored_with_full_field_keys_read_as_coded_ones() {
     };
     xinyong_store::conformance::rows_with_full_field_keys_read_as_coded_ones(&store, &rewrite).unwrap();
 }
+
+/// A platform made again in the same database counts its batches' commits from another start, so a
+/// server still running with a cache stamped in the platform before cannot take it for its own.
+#[test]
+fn a_platform_made_again_counts_commits_from_another_start() {
+    let (store, guard) = fresh_store();
+    let start = || -> i64 {
+        let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+        client.query_one("SELECT last_value FROM xinyong.ingest_commits", &[]).unwrap().get(0)
+    };
+    let first = start();
+    drop(store);
+    xinyong_store_pg::PgStore::create(guard.db.url(), &guard.data(), true).unwrap();
+    let again = start();
+    assert_ne!(first, again, "both platforms start counting at {first}");
+}
