@@ -110,6 +110,46 @@ fn all_or_nothing_with_a_bad_row_stores_nothing_and_exits_1() {
     assert_eq!(v["accepted"], 2);
 }
 
+/// A file of `rows` penalties of distinct companies, longer than one chunk of the ingest pipeline
+/// (8,192 rows), whose row `bad` (as a spreadsheet counts, the header being row 1) has a wrong check
+/// digit.
+fn long_penalty_csv(rows: u32, bad: u32) -> String {
+    let lines: Vec<String> = (0..rows)
+        .map(|i| {
+            let mut uscc = xinyong_domain::ids::complete_uscc(&format!("91310115MA{i:06}")).unwrap();
+            if i + 2 == bad {
+                let wrong = if uscc.ends_with('0') { '1' } else { '0' };
+                uscc.pop();
+                uscc.push(wrong);
+            }
+            format!("上海测试{i}有限公司,法人及非法人组织,{uscc},,,沪市监罚〔2025〕{i}号,罚款,罚款,1,2025-03-07,上海市市场监督管理局")
+        })
+        .collect();
+    penalty_csv(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[test]
+fn a_bad_row_in_a_later_chunk_is_rejected_alone_or_takes_the_batch_with_it() {
+    let p = Platform::new();
+    let f = p.file("long.csv", long_penalty_csv(20_000, 17_002).as_bytes());
+    let (out, v) = p.ingest("sh_amr", "admin_penalty", &f, &["--all-or-nothing"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!((v["status"].as_str(), v["accepted"].as_u64()), (Some("rejected"), Some(0)));
+    assert_eq!(errors_of(&v), [(17_002, "统一社会信用代码".to_owned(), "bad_check_digit".to_owned())]);
+    let (_, stats) = p.json(&["stats"]);
+    assert_eq!(
+        (stats["records"].as_u64(), stats["subjects"].as_u64()),
+        (Some(0), Some(0)),
+        "the first two chunks are gone"
+    );
+
+    let (out, v) = p.ingest("sh_amr", "admin_penalty", &f, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!((v["accepted"].as_u64(), v["rejected"].as_u64()), (Some(19_999), Some(1)));
+    let (_, stats) = p.json(&["stats"]);
+    assert_eq!((stats["records"].as_u64(), stats["subjects"].as_u64()), (Some(19_999), Some(19_999)));
+}
+
 fn dump(p: &Platform) -> Vec<(String, String, String)> {
     let store = SqliteStore::open(&p.data()).unwrap();
     let mut out = Vec::new();
