@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_rejected_rows.sql")),
     (10, include_str!("../migrations/0010_ingest_commits.sql")),
     (11, include_str!("../migrations/0011_ingest_commits_random_start.sql")),
+    (12, include_str!("../migrations/0012_login_failures.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

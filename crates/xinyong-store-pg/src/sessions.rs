@@ -76,6 +76,25 @@ impl SessionStore for PgStore {
         Ok(())
     }
 
+    fn address_failed(&self, address: &str, at: Timestamp, forget_until: Timestamp) -> Result<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM login_failures WHERE at <= $1", &[&forget_until])?;
+            c.execute("INSERT INTO login_failures (address, at) VALUES ($1, $2)", &[&address, &at])
+        })?;
+        Ok(())
+    }
+
+    fn address_failures(&self, address: &str, since: Timestamp, max: u32) -> Result<Vec<Timestamp>> {
+        let rows = self.with(|c| {
+            c.query(
+                "SELECT at FROM (SELECT at FROM login_failures WHERE address = $1 AND at > $2 ORDER BY at DESC LIMIT $3) n
+                 ORDER BY at",
+                &[&address, &since, &i64::from(max)],
+            )
+        })?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     fn create_session(&self, new: &NewSession) -> Result<()> {
         self.with(|c| {
             c.execute(

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_reports.sql")),
     (9, include_str!("../migrations/0009_evaluation.sql")),
     (10, include_str!("../migrations/0010_rejected_rows.sql")),
+    (11, include_str!("../migrations/0011_login_failures.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -93,6 +93,39 @@ impl SessionStore for SqliteStore {
         })
     }
 
+    fn address_failed(&self, address: &str, at: Timestamp, forget_until: Timestamp) -> Result<()> {
+        self.write(|conn| {
+            conn.prepare_cached("DELETE FROM login_failures WHERE at_us <= ?1")
+                .and_then(|mut s| s.execute([forget_until.timestamp_micros()]))
+                .map_err(db_err)?;
+            conn.prepare_cached("INSERT INTO login_failures (address, at_us) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![address, at.timestamp_micros()]))
+                .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    fn address_failures(&self, address: &str, since: Timestamp, max: u32) -> Result<Vec<Timestamp>> {
+        let micros: Vec<i64> = self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT at_us FROM login_failures WHERE address = ?1 AND at_us > ?2 ORDER BY at_us DESC LIMIT ?3",
+                )
+                .map_err(db_err)?;
+            let rows = stmt.query_map(params![address, since.timestamp_micros(), max], |r| r.get(0)).map_err(db_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+        })?;
+        micros
+            .into_iter()
+            .rev()
+            .map(|us| {
+                chrono::DateTime::from_timestamp_micros(us)
+                    .map(|t| t.fixed_offset())
+                    .ok_or_else(|| StoreError::Invalid(format!("a sign-in failure at {us} µs is out of range")))
+            })
+            .collect()
+    }
+
     fn create_session(&self, new: &NewSession) -> Result<()> {
         self.write(|conn| {
             let at = new.at.to_rfc3339();

@@ -524,6 +524,7 @@ macro_rules! run_conformance {
             identifiers_resolve_in_bulk_in_input_order,
             list_changes_are_queued_once_and_attempts_recorded,
             passwords_lockout_and_sessions_round_trip,
+            sign_in_failures_are_counted_per_address_and_forgotten_out_of_the_window,
             reports_are_kept_found_by_number_and_free_ones_limited,
             activity_counts_purpose_bound_queries_and_cases,
             commitments_settle_once_with_history_and_surface_when_overdue,
@@ -1010,6 +1011,30 @@ pub fn passwords_lockout_and_sessions_round_trip(store: &dyn Store) -> Check {
     ensure!(set.password_hash.as_deref() == Some("$argon2id$v=19$fake") && set.failed_logins == 0, "{set:?}");
     ensure!(store.session(&token_hash("s4")).map_err(err)?.is_none(), "a new password ends every session");
     ensure!(store.set_password(9999, "x", at(7)).is_err(), "unknown account");
+    Ok(())
+}
+
+/// The sign-in throttle's counts (several servers share them through the store).
+pub fn sign_in_failures_are_counted_per_address_and_forgotten_out_of_the_window(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let t = |minute: i64| at(1) + chrono::Duration::minutes(minute);
+    let (spray, network, other) = ("198.51.100.7", "2001:db8:1:2::/64", "203.0.113.1");
+    for minute in 0..4 {
+        store.address_failed(spray, t(minute), t(minute - 15)).map_err(err)?;
+    }
+    store.address_failed(network, t(2), t(-13)).map_err(err)?;
+    let failures = |address: &str, since: DateTime<FixedOffset>, max: u32| {
+        store.address_failures(address, since, max).map_err(err)
+    };
+    ensure!(failures(spray, t(-15), 3)? == [t(1), t(2), t(3)], "the newest three, oldest first");
+    ensure!(failures(spray, t(1), 10)? == [t(2), t(3)], "only those after `since`");
+    ensure!(failures(network, t(-15), 10)? == [t(2)], "each address counts its own");
+    ensure!(failures(other, t(-15), 10)?.is_empty(), "an address with no failure");
+    // Any failure forgets every address's failures out of the window.
+    store.address_failed(other, t(20), t(2)).map_err(err)?;
+    ensure!(failures(spray, t(-100), 10)? == [t(3)], "forgotten up to and including 10:02");
+    ensure!(failures(network, t(-100), 10)?.is_empty(), "of every address");
+    ensure!(failures(other, t(-100), 10)? == [t(20)], "the new one is kept");
     Ok(())
 }
 

@@ -52,6 +52,14 @@ pub trait SessionStore {
     /// A successful sign-in: clears the count and the lock.
     fn login_succeeded(&self, account_id: i64) -> Result<()>;
 
+    /// Counts a failed sign-in from a client address (as the server's throttle names it) at `at`, and
+    /// forgets the failures of every address at or before `forget_until` (out of the throttle's window).
+    /// In the store, not a server's memory, so that servers behind one load balancer count together.
+    fn address_failed(&self, address: &str, at: Timestamp, forget_until: Timestamp) -> Result<()>;
+
+    /// The newest `max` failed sign-ins from the address after `since`, oldest first.
+    fn address_failures(&self, address: &str, since: Timestamp, max: u32) -> Result<Vec<Timestamp>>;
+
     fn create_session(&self, new: &NewSession) -> Result<()>;
 
     fn session(&self, token_hash: &[u8]) -> Result<Option<Session>>;

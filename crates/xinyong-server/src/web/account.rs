@@ -1,6 +1,7 @@
 //! Sign-in, sign-out, password change and the language switch.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Extension;
@@ -109,17 +110,30 @@ pub async fn login(
     let name = f.name.trim().to_owned();
     let now = state.clock.now();
     let address = client_address(&state, &headers, peer.map(|Extension(ConnectInfo(p))| p));
-    if let Some(a) = address
-        && let Some(until) = state.login_throttle.blocked_until(a, now)
-    {
+    let blocked = match address {
+        Some(a) => {
+            let throttle = Arc::clone(&state.login_throttle);
+            state
+                .blocking(move |store| Ok(throttle.blocked_until(store, a, now)?))
+                .await
+                .page(&v)?
+                .map(|until| (a, until))
+        }
+        None => None,
+    };
+    if let Some((a, until)) = blocked {
         tracing::warn!(address = %a, until = %until.to_rfc3339(), "sign-in refused: too many failures from this address");
         let mut page = login_page(&v, &headers, next, name, Some(t.address_throttled.to_owned()))?;
         *page.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
         return Ok(page);
     }
     let failed = |state: &AppState| {
-        if let Some(a) = address {
-            state.login_throttle.failed(a, now);
+        let (state, throttle) = (state.clone(), Arc::clone(&state.login_throttle));
+        async move {
+            match address {
+                Some(a) => state.blocking(move |store| Ok(throttle.failed(store, a, now)?)).await,
+                None => Ok(()),
+            }
         }
     };
     let key = name.clone();
@@ -129,12 +143,12 @@ pub async fn login(
         let password = f.password.clone();
         let _ = tokio::task::spawn_blocking(move || password_matches(&password, &DECOY_HASH)).await;
         tracing::warn!(name = %name, "sign-in with an unknown or disabled account");
-        failed(&state);
+        failed(&state).await.page(&v)?;
         return login_page(&v, &headers, next, name, Some(t.bad_login.to_owned()));
     };
     if creds.locked_until.is_some_and(|until| until > now) {
         tracing::warn!(account = creds.account.id, "sign-in to a locked account");
-        failed(&state);
+        failed(&state).await.page(&v)?;
         return login_page(&v, &headers, next, name, Some(t.locked.to_owned()));
     }
     let Some(hash) = creds.password_hash.clone() else {
@@ -150,7 +164,7 @@ pub async fn login(
         let failures = creds.failed_logins + 1;
         let lock = (failures >= state.settings.login_max_failures)
             .then(|| now + Duration::minutes(i64::from(state.settings.login_lockout_minutes)));
-        failed(&state);
+        failed(&state).await.page(&v)?;
         state.blocking(move |store| Ok(store.login_failed(id, lock)?)).await.page(&v)?;
         tracing::warn!(account = id, failures, locked = lock.is_some(), "failed sign-in");
         let message = if lock.is_some() { t.locked } else { t.bad_login };

@@ -93,6 +93,19 @@ impl TestApp {
         TestApp { base, store, client: reqwest::Client::new(), _dir: dir, _db: db }
     }
 
+    /// A second server over the same store, with its own memory (as behind a load balancer).
+    pub async fn beside(&self, settings: Settings) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = settings;
+        settings.listen = "127.0.0.1:0".parse().unwrap();
+        let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let clock = Arc::new(FixedClock(DateTime::parse_from_rfc3339(NOW).unwrap()));
+        let state = xinyong_server::app_state(Arc::clone(&self.store), settings, clock, None).unwrap();
+        tokio::spawn(xinyong_server::serve(listener, state, std::future::pending()));
+        TestApp { base, store: Arc::clone(&self.store), client: reqwest::Client::new(), _dir: dir, _db: None }
+    }
+
     /// Creates an account and returns its token.
     pub fn account(&self, name: &str, role: Role, unit: Option<&str>, subject_id: Option<i64>) -> String {
         let token = new_token();

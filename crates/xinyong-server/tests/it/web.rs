@@ -255,6 +255,30 @@ async fn failed_sign_ins_from_one_address_across_accounts_stop_that_address() {
     assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/workbench"), "another address signs in");
 }
 
+/// Servers behind one load balancer count an address's failures together (in the store): two failures
+/// on each of two servers reach a limit of four.
+#[tokio::test]
+async fn the_address_throttle_counts_the_failures_of_every_server() {
+    let settings =
+        xinyong_server::Settings { login_address_max_failures: 4, trust_forwarded_for: true, ..Default::default() };
+    let one = TestApp::spawn_with(settings.clone()).await;
+    let two = one.beside(settings).await;
+    with_password(&one, "a1", Role::Department, Some("sh_housing"), None);
+    let mut on_one = Browser::behind_proxy(&one, "10.0.0.1, 198.51.100.7");
+    let mut on_two = Browser::behind_proxy(&two, "10.0.0.2, 198.51.100.7");
+    for name in ["nobody", "a1"] {
+        assert_eq!(on_one.sign_in(name, "wrong").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(on_two.sign_in(name, "wrong").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let stopped = on_two.sign_in("a1", PASSWORD).await;
+    assert_eq!(stopped.status, StatusCode::TOO_MANY_REQUESTS, "{}", stopped.body);
+    let stopped = on_one.sign_in("a1", PASSWORD).await;
+    assert_eq!(stopped.status, StatusCode::TOO_MANY_REQUESTS, "{}", stopped.body);
+    let mut clerk = Browser::behind_proxy(&two, "10.0.0.2, 198.51.100.8");
+    let ok = clerk.sign_in("a1", PASSWORD).await;
+    assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/workbench"), "another address signs in");
+}
+
 #[tokio::test]
 async fn sessions_end_when_idle_or_too_old_and_the_api_needs_the_csrf_header() {
     let settings = xinyong_server::Settings { secure_cookies: Some(true), ..Default::default() };
