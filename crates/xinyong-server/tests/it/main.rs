@@ -17,7 +17,7 @@ mod workflows;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use reqwest::StatusCode;
 use serde_json::Value;
 use xinyong_domain::access::Role;
@@ -55,6 +55,21 @@ pub fn on_postgres() -> bool {
     env!("CARGO_CRATE_NAME") == "it_pg"
 }
 
+/// Starts a server over `store` on a free local port, its clock standing still at `now`; its base URL.
+async fn serve(
+    store: Arc<dyn Store>,
+    mut settings: Settings,
+    now: DateTime<FixedOffset>,
+    keyring: Option<Arc<xinyong_store::keyring::Keyring>>,
+) -> String {
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = xinyong_server::app_state(store, settings, Arc::new(FixedClock(now)), keyring).unwrap();
+    tokio::spawn(xinyong_server::serve(listener, state, std::future::pending()));
+    base
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         TestApp::spawn_with(Settings::default()).await
@@ -69,7 +84,7 @@ impl TestApp {
         TestApp::start(settings, NOW).await
     }
 
-    async fn start(mut settings: Settings, now: &str) -> TestApp {
+    async fn start(settings: Settings, now: &str) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (store, db): (Arc<dyn Store>, _) = off_runtime(|| {
             let (store, db): (Arc<dyn Store>, _) = if on_postgres() {
@@ -81,29 +96,19 @@ impl TestApp {
             install_default(&*store).unwrap();
             (store, db)
         });
-        settings.listen = "127.0.0.1:0".parse().unwrap();
-        let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let clock = Arc::new(FixedClock(DateTime::parse_from_rfc3339(now).unwrap()));
+        let clock = DateTime::parse_from_rfc3339(now).unwrap();
         let keyring = off_runtime(|| {
-            xinyong_store::keyring::Keyring::create(&dir.path().join("data").join("keys"), clock.now()).unwrap()
+            xinyong_store::keyring::Keyring::create(&dir.path().join("data").join("keys"), clock).unwrap()
         });
-        let state = xinyong_server::app_state(Arc::clone(&store), settings, clock, Some(Arc::new(keyring))).unwrap();
-        tokio::spawn(xinyong_server::serve(listener, state, std::future::pending()));
+        let base = serve(Arc::clone(&store), settings, clock, Some(Arc::new(keyring))).await;
         TestApp { base, store, client: reqwest::Client::new(), _dir: dir, _db: db }
     }
 
     /// A second server over the same store, with its own memory (as behind a load balancer).
     pub async fn beside(&self, settings: Settings) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let mut settings = settings;
-        settings.listen = "127.0.0.1:0".parse().unwrap();
-        let listener = tokio::net::TcpListener::bind(settings.listen).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let clock = Arc::new(FixedClock(DateTime::parse_from_rfc3339(NOW).unwrap()));
-        let state = xinyong_server::app_state(Arc::clone(&self.store), settings, clock, None).unwrap();
-        tokio::spawn(xinyong_server::serve(listener, state, std::future::pending()));
-        TestApp { base, store: Arc::clone(&self.store), client: reqwest::Client::new(), _dir: dir, _db: None }
+        let base = serve(Arc::clone(&self.store), settings, DateTime::parse_from_rfc3339(NOW).unwrap(), None).await;
+        let (store, dir) = (Arc::clone(&self.store), tempfile::tempdir().unwrap());
+        TestApp { base, store, client: reqwest::Client::new(), _dir: dir, _db: None }
     }
 
     /// Creates an account and returns its token.
