@@ -11,6 +11,11 @@
 //!    statement (the old version into `record_versions`, the new one in its place, version + 1);
 //!    identical content is left alone.
 //!
+//! The batch's connection runs on a thread of its own (`conn_thread.rs`): the writes of a chunk are
+//! sent without waiting for them, and only lookups wait for the server. A chunk whose subjects the
+//! cache knows and whose source keys are new (an item's first load) needs no answer at all, so the
+//! server writes one chunk while the next is built. Record ids come from blocks reserved ahead.
+//!
 //! Rows of a chunk are processed in order: a source key repeated within a chunk splits it, so the
 //! second occurrence sees the first (as the embedded store, which writes row by row).
 //!
@@ -25,6 +30,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::MutexGuard;
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;
@@ -38,9 +44,10 @@ use xinyong_store::{
     StoreError, WriteOutcome,
 };
 
+use crate::conn_thread::ConnThread;
 use crate::copy::CopyRows;
 use crate::fresh_keys::FreshKeys;
-use crate::pool::{Conn, Pooled};
+use crate::pool::Conn;
 use crate::subjects::time;
 use crate::{PgStore, db_err, poisoned};
 
@@ -66,7 +73,9 @@ pub(crate) fn grams_tsvector(name: &str) -> String {
 }
 
 struct PgBatch<'a> {
-    conn: Pooled<'a>,
+    /// The batch's connection, on a thread of its own: a chunk's `COPY`s go ahead while the next is
+    /// built (`conn_thread.rs`).
+    conn: ConnThread<'a>,
     vault: &'a Vault,
     meta: BatchMeta,
     now: String,
@@ -75,62 +84,77 @@ struct PgBatch<'a> {
     issue_seq: i64,
     /// Source keys written so far, when this batch is the item's first load.
     fresh_keys: FreshKeys,
-    /// COPY buffers of new records and their keys, emptied by each chunk and kept for the next.
-    new_records: CopyRows,
-    new_keys: CopyRows,
+    /// Record ids reserved on the sequence and not yet used.
+    record_ids: IdBlock,
+    /// Binary COPY buffers sent with a chunk's rows and given back emptied, for the next chunks (no
+    /// fresh pages for every chunk).
+    spare: Receiver<CopyRows>,
+    give_back: Sender<CopyRows>,
     open: bool,
+}
+
+/// Ids reserved on a sequence in blocks: a batch asks the server for ids a few times, not once a chunk.
+/// Each block is twice the last (at most [`IdBlock::MAX`]), or what a chunk needs if more; a batch
+/// leaves at most its last block partly unused (a gap in ids, as a rolled-back batch leaves).
+#[derive(Default)]
+struct IdBlock {
+    next: i64,
+    end: i64,
+    last_size: i64,
+}
+
+impl IdBlock {
+    const MAX: i64 = 1 << 20;
+
+    /// The first of `n` consecutive ids, or `None` when the block has fewer left.
+    fn take(&mut self, n: i64) -> Option<i64> {
+        (self.end - self.next >= n).then(|| {
+            self.next += n;
+            self.next - n
+        })
+    }
+
+    /// The size of the next block for a chunk of `n`.
+    fn next_size(&self, n: i64) -> i64 {
+        n.max((self.last_size * 2).min(IdBlock::MAX))
+    }
+
+    fn refill(&mut self, first: i64, size: i64) {
+        (self.next, self.end, self.last_size) = (first, first + size, size);
+    }
 }
 
 impl BatchStore for PgStore {
     fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>> {
         // Taken before a connection, so that batches of this process wait for each other holding none.
-        let subjects = self.subjects.lock().map_err(|_| poisoned())?;
+        let mut subjects = self.subjects.lock().map_err(|_| poisoned())?;
         let mut conn = self.pool.get()?;
         conn.begin()?;
         let now = meta.started_at.to_rfc3339();
-        let mut batch = PgBatch {
-            conn,
+        let (commits, has_records) = match open_batch(&mut conn, &meta, &now) {
+            Ok(opened) => opened,
+            Err(e) => {
+                conn.rollback();
+                return Err(e);
+            }
+        };
+        subjects.check(commits);
+        let (give_back, spare) = channel();
+        let batch = PgBatch {
+            conn: ConnThread::start(conn)?,
             vault: &self.vault,
             meta,
             now,
             subjects,
             issue_seq: 0,
-            fresh_keys: FreshKeys::unknown(),
-            new_records: CopyRows::binary(),
-            new_keys: CopyRows::binary(),
+            // Under the lock no other batch writes records, so an item without records now gets only
+            // those this batch writes (fresh_keys.rs).
+            fresh_keys: if has_records { FreshKeys::unknown() } else { FreshKeys::first_load() },
+            record_ids: IdBlock::default(),
+            spare,
+            give_back,
             open: true,
         };
-        batch.conn.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
-        // Read under the lock: no other batch commits between this and our own commit.
-        let commits: i64 = batch
-            .conn
-            .query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ingest_commits", &[])?
-            .get(0);
-        batch.subjects.check(commits);
-        // Every lookup of a batch is by key, a few thousand keys at a time. Statistics lag behind a
-        // table that a load is filling, and on them the planner would rather scan `subject_keys` whole
-        // for every chunk (a hashed `= ANY`) than probe its index; this transaction never wants that.
-        batch.conn.client.batch_execute("SET LOCAL enable_seqscan = off").map_err(db_err)?;
-        // Under the lock no other batch writes records, so an item without records now gets only
-        // those this batch writes (fresh_keys.rs).
-        let has_records: bool =
-            batch.conn.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE item = $1)", &[&batch.meta.item])?.get(0);
-        if !has_records {
-            batch.fresh_keys = FreshKeys::first_load();
-        }
-        batch.insert_batch_row()?;
-        batch
-            .conn
-            .client
-            .batch_execute(
-                "CREATE TEMP TABLE IF NOT EXISTS batch_updates (
-                    record_id bigint, old_subject_id bigint, subject_id bigint, source_key text,
-                    record_date date, end_date date, severity text, published boolean, public_until date,
-                    fields text, secret bytea, content_hash bytea
-                 ) ON COMMIT DELETE ROWS;
-                 SAVEPOINT rows",
-            )
-            .map_err(db_err)?;
         Ok(Box::new(batch))
     }
 
@@ -193,6 +217,72 @@ impl BatchStore for PgStore {
     }
 }
 
+/// Locks ingest, writes the batch row and sets the transaction up; returns the value of
+/// `ingest_commits` under the lock and whether the item has records.
+fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<(i64, bool)> {
+    c.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
+    // Read under the lock: no other batch commits between this and our own commit.
+    let commits: i64 =
+        c.query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ingest_commits", &[])?.get(0);
+    // Every lookup of a batch is by key, a few thousand keys at a time. Statistics lag behind a
+    // table that a load is filling, and on them the planner would rather scan `subject_keys` whole
+    // for every chunk (a hashed `= ANY`) than probe its index; this transaction never wants that.
+    c.client.batch_execute("SET LOCAL enable_seqscan = off").map_err(db_err)?;
+    let has_records: bool = c.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE item = $1)", &[&meta.item])?.get(0);
+    insert_batch_row(c, meta, now)?;
+    c.client
+        .batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS batch_updates (
+                record_id bigint, old_subject_id bigint, subject_id bigint, source_key text,
+                record_date date, end_date date, severity text, published boolean, public_until date,
+                fields text, secret bytea, content_hash bytea
+             ) ON COMMIT DELETE ROWS;
+             SAVEPOINT rows",
+        )
+        .map_err(db_err)?;
+    Ok((commits, has_records))
+}
+
+/// The batch row is written first (status `open`, invisible to readers until commit) so that issues
+/// can refer to it.
+fn insert_batch_row(c: &mut Conn, m: &BatchMeta, now: &str) -> Result<()> {
+    let item_version = m.item_version as i32;
+    let inserted = c.execute(
+        "INSERT INTO batches (id, unit, item, item_version, status, format, encoding, file_name,
+            all_or_nothing, rows, accepted, rejected, created, updated, unchanged, linked, started_at, finished_at)
+         VALUES ($1, $2, $3, $4, 'open', '', '', $5, $6, 0, 0, 0, 0, 0, 0, 0, $7, $7)",
+        &[&m.id, &m.unit, &m.item, &item_version, &m.file_name, &m.all_or_nothing, &now],
+    );
+    match inserted {
+        Err(StoreError::Conflict(_)) => Err(StoreError::Conflict(format!("batch {} exists already", m.id))),
+        other => other.map(|_| ()),
+    }
+}
+
+fn finish_batch_row(c: &mut Conn, r: &BatchReport) -> Result<()> {
+    let n = |x: u64| x as i64;
+    c.execute(
+        "UPDATE batches SET status = $2, format = $3, encoding = $4, rows = $5, accepted = $6, rejected = $7,
+            created = $8, updated = $9, unchanged = $10, linked = $11, finished_at = $12
+         WHERE id = $1",
+        &[
+            &r.batch,
+            &r.status.as_str(),
+            &r.format,
+            &r.encoding,
+            &n(r.rows),
+            &n(r.accepted),
+            &n(r.rejected),
+            &n(r.created),
+            &n(r.updated),
+            &n(r.unchanged),
+            &n(r.linked),
+            &r.finished_at.to_rfc3339(),
+        ],
+    )?;
+    Ok(())
+}
+
 fn read_batch(c: &mut Conn, id: &str) -> Result<Option<BatchReport>> {
     let Some(r) = c.query_opt(
         "SELECT id, unit, item, item_version, status, format, encoding, file_name, rows, accepted, rejected,
@@ -228,6 +318,22 @@ fn read_batch(c: &mut Conn, id: &str) -> Result<Option<BatchReport>> {
     }))
 }
 
+/// The subject id and name of each identifier key, in order (`None` for a key no subject has).
+fn find_subjects(c: &mut Conn, keys: Vec<String>) -> Result<Vec<Option<(i64, String)>>> {
+    let mut found: HashMap<String, i64> = HashMap::new();
+    for row in c.query("SELECT key, min(subject_id) FROM subject_keys WHERE key = ANY($1) GROUP BY key", &[&keys])? {
+        found.insert(row.get(0), row.get(1));
+    }
+    let ids: Vec<i64> = found.values().copied().collect();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    if !ids.is_empty() {
+        for row in c.query("SELECT id, name FROM subjects WHERE id = ANY($1)", &[&ids])? {
+            names.insert(row.get(0), row.get(1));
+        }
+    }
+    Ok(keys.iter().map(|key| found.get(key).map(|id| (*id, names.get(id).cloned().unwrap_or_default()))).collect())
+}
+
 /// Reserves `n` consecutive values of a sequence (the ingest lock keeps other batches out); returns
 /// the first.
 fn reserve(c: &mut Conn, sequence_sql: &'static str, n: usize) -> Result<i64> {
@@ -246,48 +352,10 @@ struct NewSubject<'c> {
 }
 
 impl PgBatch<'_> {
-    /// The batch row is written first (status `open`, invisible to readers until commit) so that issues
-    /// can refer to it.
-    fn insert_batch_row(&mut self) -> Result<()> {
-        let m = &self.meta;
-        let item_version = m.item_version as i32;
-        let inserted = self.conn.execute(
-            "INSERT INTO batches (id, unit, item, item_version, status, format, encoding, file_name,
-                all_or_nothing, rows, accepted, rejected, created, updated, unchanged, linked, started_at, finished_at)
-             VALUES ($1, $2, $3, $4, 'open', '', '', $5, $6, 0, 0, 0, 0, 0, 0, 0, $7, $7)",
-            &[&m.id, &m.unit, &m.item, &item_version, &m.file_name, &m.all_or_nothing, &self.now],
-        );
-        match inserted {
-            Err(StoreError::Conflict(_)) => Err(StoreError::Conflict(format!("batch {} exists already", m.id))),
-            other => other.map(|_| ()),
-        }
-    }
-
-    fn finish_batch_row(&mut self, r: &BatchReport) -> Result<()> {
-        let n = |x: u64| x as i64;
-        self.conn.execute(
-            "UPDATE batches SET status = $2, format = $3, encoding = $4, rows = $5, accepted = $6, rejected = $7,
-                created = $8, updated = $9, unchanged = $10, linked = $11, finished_at = $12
-             WHERE id = $1",
-            &[
-                &r.batch,
-                &r.status.as_str(),
-                &r.format,
-                &r.encoding,
-                &n(r.rows),
-                &n(r.accepted),
-                &n(r.rejected),
-                &n(r.created),
-                &n(r.updated),
-                &n(r.unchanged),
-                &n(r.linked),
-                &r.finished_at.to_rfc3339(),
-            ],
-        )?;
-        Ok(())
-    }
-
     fn insert_issues(&mut self, kind: &str, issues: &[RowIssue]) -> Result<()> {
+        if issues.is_empty() {
+            return Ok(());
+        }
         let mut rows = CopyRows::new();
         for issue in issues {
             self.issue_seq += 1;
@@ -300,8 +368,10 @@ impl PgBatch<'_> {
                 .text(&issue.message)
                 .end_row();
         }
-        rows.send(&mut self.conn, "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN")?;
-        Ok(())
+        self.conn.send(move |c| {
+            rows.send(c, "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN")?;
+            Ok(())
+        })
     }
 
     /// The subject of each claim, in order: found, renamed or created (see the module doc).
@@ -327,24 +397,11 @@ impl PgBatch<'_> {
             }
         }
         if !unknown.is_empty() {
-            let keys: Vec<&str> = unknown.iter().map(|(_, key)| key.as_str()).collect();
-            let mut found: HashMap<String, i64> = HashMap::new();
-            for row in self
-                .conn
-                .query("SELECT key, min(subject_id) FROM subject_keys WHERE key = ANY($1) GROUP BY key", &[&keys])?
-            {
-                found.insert(row.get(0), row.get(1));
-            }
-            let ids: Vec<i64> = found.values().copied().collect();
-            let mut names: HashMap<i64, String> = HashMap::new();
-            if !ids.is_empty() {
-                for row in self.conn.query("SELECT id, name FROM subjects WHERE id = ANY($1)", &[&ids])? {
-                    names.insert(row.get(0), row.get(1));
-                }
-            }
-            for (identifier, key) in &unknown {
-                if let Some(id) = found.get(key) {
-                    view.insert(identifier, (*id, names.get(id).cloned().unwrap_or_default()));
+            let (identifiers, keys): (Vec<&Identifier>, Vec<String>) = unknown.into_iter().unzip();
+            let found = self.conn.call(move |c| find_subjects(c, keys))?;
+            for (identifier, found) in identifiers.into_iter().zip(found) {
+                if let Some((id, name)) = found {
+                    view.insert(identifier, (id, name));
                 }
             }
         }
@@ -357,7 +414,8 @@ impl PgBatch<'_> {
         let mut names_seen: Vec<(i64, String)> = Vec::new();
         let missing =
             claims.iter().flatten().filter(|c| !view.contains_key(&c.id)).map(|c| &c.id).collect::<HashSet<_>>().len();
-        let mut next_id = if missing > 0 { reserve(&mut self.conn, RESERVE_SUBJECTS, missing)? } else { 0 };
+        let mut next_id =
+            if missing > 0 { self.conn.call(move |c| reserve(c, RESERVE_SUBJECTS, missing))? } else { 0 };
         for claim in claims {
             let Some(claim) = claim else {
                 out.push(None);
@@ -430,33 +488,37 @@ impl PgBatch<'_> {
             }
             subjects.int(rank_len(name) as i64).text(&grams_tsvector(name)).text(&self.now).text(&self.now).end_row();
         }
-        subjects.send(
-            &mut self.conn,
-            "COPY subjects (id, kind, name, uscc, org_code, rid_hash, rid_enc, rank_len, grams, created_at, updated_at) FROM STDIN",
-        )?;
-        keys.send(&mut self.conn, "COPY subject_keys (key, subject_id) FROM STDIN")?;
-        Ok(())
+        self.conn.send(move |c| {
+            subjects.send(
+                c,
+                "COPY subjects (id, kind, name, uscc, org_code, rid_hash, rid_enc, rank_len, grams, created_at, updated_at) FROM STDIN",
+            )?;
+            keys.send(c, "COPY subject_keys (key, subject_id) FROM STDIN")?;
+            Ok(())
+        })
     }
 
     fn rename_subjects(&mut self, renamed: &HashMap<i64, String>) -> Result<()> {
-        let ids: Vec<i64> = renamed.keys().copied().collect();
-        let names: Vec<&str> = ids.iter().map(|id| renamed.get(id).map_or("", String::as_str)).collect();
+        let (ids, names): (Vec<i64>, Vec<String>) = renamed.iter().map(|(id, name)| (*id, name.clone())).unzip();
         let lens: Vec<i16> = names.iter().map(|n| rank_len(n) as i16).collect();
         let grams: Vec<String> = names.iter().map(|n| grams_tsvector(n)).collect();
-        self.conn.execute(
-            "UPDATE subjects s SET name = u.name, rank_len = u.rank_len, grams = u.grams::tsvector, updated_at = $5
-             FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::text[]) AS u(id, name, rank_len, grams)
-             WHERE s.id = u.id",
-            &[&ids, &names, &lens, &grams, &self.now],
-        )?;
-        Ok(())
+        let now = self.now.clone();
+        self.conn.send(move |c| {
+            c.execute(
+                "UPDATE subjects s SET name = u.name, rank_len = u.rank_len, grams = u.grams::tsvector, updated_at = $5
+                 FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::text[]) AS u(id, name, rank_len, grams)
+                 WHERE s.id = u.id",
+                &[&ids, &names, &lens, &grams, &now],
+            )?;
+            Ok(())
+        })
     }
 
     /// Keeps every name seen: those of new subjects by COPY, the others unless already known.
     fn add_names(&mut self, names: &[(i64, String)], new_ids: &HashSet<i64>) -> Result<()> {
         let mut fresh = CopyRows::new();
         let mut seen_fresh: HashSet<(i64, &str)> = HashSet::new();
-        let (mut ids, mut others): (Vec<i64>, Vec<&str>) = (Vec::new(), Vec::new());
+        let (mut ids, mut others): (Vec<i64>, Vec<String>) = (Vec::new(), Vec::new());
         for (id, name) in names {
             if new_ids.contains(id) {
                 if seen_fresh.insert((*id, name.as_str())) {
@@ -464,44 +526,49 @@ impl PgBatch<'_> {
                 }
             } else {
                 ids.push(*id);
-                others.push(name);
+                others.push(name.clone());
             }
         }
-        fresh.send(&mut self.conn, "COPY subject_names (subject_id, name, first_seen) FROM STDIN")?;
-        if !ids.is_empty() {
-            self.conn.execute(
-                "INSERT INTO subject_names (subject_id, name, first_seen)
-                 SELECT id, name, $3 FROM unnest($1::bigint[], $2::text[]) AS u(id, name)
-                 ON CONFLICT DO NOTHING",
-                &[&ids, &others, &self.now],
-            )?;
+        if fresh.is_empty() && ids.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let now = self.now.clone();
+        self.conn.send(move |c| {
+            fresh.send(c, "COPY subject_names (subject_id, name, first_seen) FROM STDIN")?;
+            if !ids.is_empty() {
+                c.execute(
+                    "INSERT INTO subject_names (subject_id, name, first_seen)
+                     SELECT id, name, $3 FROM unnest($1::bigint[], $2::text[]) AS u(id, name)
+                     ON CONFLICT DO NOTHING",
+                    &[&ids, &others, &now],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Writes rows whose source keys are distinct.
     fn write_distinct(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>> {
+        // The source keys are asked for first: the server looks them up while the subjects are resolved.
+        let keys: Vec<&str> = records.iter().map(|r| r.head.source_key.as_str()).collect();
+        let lookup: Vec<String> = self.fresh_keys.keys_to_look_up(&keys).into_iter().map(str::to_owned).collect();
+        let existing = if lookup.is_empty() {
+            None
+        } else {
+            let item = self.meta.item.clone();
+            Some(self.conn.ask(move |c| find_records(c, &item, &lookup))?)
+        };
         let claims: Vec<Option<&SubjectClaim>> = records.iter().map(|r| r.head.subject.as_ref()).collect();
         let subjects = self.resolve_subjects(&claims)?;
-
-        let keys: Vec<&str> = records.iter().map(|r| r.head.source_key.as_str()).collect();
-        let lookup = self.fresh_keys.keys_to_look_up(&keys);
-        let mut existing: HashMap<String, (i64, i64, Vec<u8>)> = HashMap::new();
-        if !lookup.is_empty() {
-            for row in self.conn.query(
-                "SELECT source_key, record_id, subject_id, content_hash FROM record_keys WHERE item = $1 AND source_key = ANY($2)",
-                &[&self.meta.item, &lookup],
-            )? {
-                existing.insert(row.get(0), (row.get(1), row.get(2), row.get(3)));
-            }
-        }
+        let existing = match existing {
+            Some(answer) => answer.wait()?,
+            None => HashMap::new(),
+        };
 
         let mut out = Vec::with_capacity(records.len());
         let created = records.iter().filter(|r| !existing.contains_key(&r.head.source_key)).count();
-        let mut next_id = if created > 0 { reserve(&mut self.conn, RESERVE_RECORDS, created)? } else { 0 };
-        // The buffers of the previous chunk, with their capacity: no fresh pages for every chunk.
-        let (mut new_records, mut new_keys) =
-            (std::mem::take(&mut self.new_records), std::mem::take(&mut self.new_keys));
+        let mut next_id = if created > 0 { self.record_ids(created as i64)? } else { 0 };
+        let (mut new_records, mut new_keys) = (self.spare_rows(), self.spare_rows());
         let mut updates = CopyRows::new();
         let m = &self.meta;
         let item_version = m.item_version as i32;
@@ -566,68 +633,116 @@ impl PgBatch<'_> {
             };
             out.push(WriteOutcome { outcome, linked: subject.is_some(), subject_id: *subject, previous_subject_id });
         }
-        new_records.send(
-            &mut self.conn,
-            "COPY records (subject_id, id, item, source_key, unit, item_version, version, status, record_date,
-                end_date, severity, published, public_until, fields, secret, content_hash, batch_id, created_at,
-                updated_at) FROM STDIN",
-        )?;
-        new_keys.send(
-            &mut self.conn,
-            "COPY record_keys (item, source_key, subject_id, record_id, content_hash) FROM STDIN",
-        )?;
+        self.send_new_rows(new_records, new_keys)?;
         if !updates.is_empty() {
-            self.apply_updates(&mut updates)?;
+            self.apply_updates(updates)?;
         }
         self.fresh_keys.remember(keys);
-        (self.new_records, self.new_keys) = (new_records, new_keys);
         Ok(out)
+    }
+
+    /// An emptied binary COPY buffer of an earlier chunk, or a new one.
+    fn spare_rows(&self) -> CopyRows {
+        self.spare.try_recv().unwrap_or_else(|_| CopyRows::binary())
+    }
+
+    /// Sends new records and their keys; the buffers come back emptied through `give_back`.
+    fn send_new_rows(&mut self, mut records: CopyRows, mut keys: CopyRows) -> Result<()> {
+        let give_back = self.give_back.clone();
+        if records.is_empty() {
+            // Empty: back to the spares at once (the receiver is ours, so this cannot fail).
+            let _ = give_back.send(records);
+            let _ = give_back.send(keys);
+            return Ok(());
+        }
+        self.conn.send(move |c| {
+            records.send(
+                c,
+                "COPY records (subject_id, id, item, source_key, unit, item_version, version, status, record_date,
+                    end_date, severity, published, public_until, fields, secret, content_hash, batch_id, created_at,
+                    updated_at) FROM STDIN",
+            )?;
+            keys.send(c, "COPY record_keys (item, source_key, subject_id, record_id, content_hash) FROM STDIN")?;
+            // The batch may be gone already; the buffers go with it then.
+            let _ = give_back.send(records);
+            let _ = give_back.send(keys);
+            Ok(())
+        })
+    }
+
+    /// The first of `n` new record ids.
+    fn record_ids(&mut self, n: i64) -> Result<i64> {
+        if let Some(first) = self.record_ids.take(n) {
+            return Ok(first);
+        }
+        let size = self.record_ids.next_size(n);
+        let first = self.conn.call(move |c| reserve(c, RESERVE_RECORDS, size as usize))?;
+        self.record_ids.refill(first, size);
+        self.record_ids.take(n).ok_or_else(|| StoreError::Backend(format!("{size} record ids reserved, {n} wanted")))
     }
 
     /// Moves the current versions of changed records into history and writes the new ones in their
     /// place, keeping id, status and creation time; the version goes up by one. Delete and insert
     /// rather than update, because the subject (the distribution column) may change with the content.
-    fn apply_updates(&mut self, updates: &mut CopyRows) -> Result<()> {
-        self.conn.client.batch_execute("TRUNCATE batch_updates").map_err(db_err)?;
-        updates.send(
-            &mut self.conn,
-            "COPY batch_updates (record_id, old_subject_id, subject_id, source_key, record_date, end_date, severity,
-                published, public_until, fields, secret, content_hash) FROM STDIN",
-        )?;
-        let m = &self.meta;
-        let item_version = m.item_version as i32;
-        // Statements on the temporary table are not cached: it is made again in each session.
-        self.conn
-            .client
-            .execute(
-                "WITH old AS (
-                    DELETE FROM records r USING batch_updates u
-                    WHERE r.subject_id = u.old_subject_id AND r.id = u.record_id
-                    RETURNING r.*
-                 ), history AS (
-                    INSERT INTO record_versions (subject_id, record_id, version, fields, secret, content_hash, batch_id, superseded_at)
-                    SELECT subject_id, id, version, fields, secret, content_hash, batch_id, $1 FROM old
-                 )
-                 INSERT INTO records (subject_id, id, item, source_key, unit, item_version, version, status,
-                    record_date, end_date, severity, published, public_until, fields, secret, content_hash,
-                    batch_id, created_at, updated_at)
-                 SELECT u.subject_id, o.id, o.item, o.source_key, $2, $3, o.version + 1, o.status,
-                    u.record_date, u.end_date, u.severity, u.published, u.public_until, u.fields, u.secret,
-                    u.content_hash, $4, o.created_at, $1
-                 FROM batch_updates u JOIN old o ON o.id = u.record_id",
-                &[&self.now, &m.unit, &item_version, &m.id],
-            )
-            .map_err(db_err)?;
-        self.conn
-            .client
-            .execute(
-                "UPDATE record_keys k SET subject_id = u.subject_id, content_hash = u.content_hash
-                 FROM batch_updates u WHERE k.item = $1 AND k.source_key = u.source_key",
-                &[&m.item],
-            )
-            .map_err(db_err)?;
-        Ok(())
+    fn apply_updates(&mut self, mut updates: CopyRows) -> Result<()> {
+        let (meta, now) = (self.meta.clone(), self.now.clone());
+        self.conn.send(move |c| move_updates(c, &mut updates, &meta, &now))
     }
+}
+
+/// Moves changed records (see [`PgBatch::apply_updates`]).
+fn move_updates(c: &mut Conn, updates: &mut CopyRows, m: &BatchMeta, now: &str) -> Result<()> {
+    c.client.batch_execute("TRUNCATE batch_updates").map_err(db_err)?;
+    updates.send(
+        c,
+        "COPY batch_updates (record_id, old_subject_id, subject_id, source_key, record_date, end_date, severity,
+            published, public_until, fields, secret, content_hash) FROM STDIN",
+    )?;
+    let item_version = m.item_version as i32;
+    // Statements on the temporary table are not cached: it is made again in each session.
+    c.client
+        .execute(
+            "WITH old AS (
+                DELETE FROM records r USING batch_updates u
+                WHERE r.subject_id = u.old_subject_id AND r.id = u.record_id
+                RETURNING r.*
+             ), history AS (
+                INSERT INTO record_versions (subject_id, record_id, version, fields, secret, content_hash, batch_id, superseded_at)
+                SELECT subject_id, id, version, fields, secret, content_hash, batch_id, $1 FROM old
+             )
+             INSERT INTO records (subject_id, id, item, source_key, unit, item_version, version, status,
+                record_date, end_date, severity, published, public_until, fields, secret, content_hash,
+                batch_id, created_at, updated_at)
+             SELECT u.subject_id, o.id, o.item, o.source_key, $2, $3, o.version + 1, o.status,
+                u.record_date, u.end_date, u.severity, u.published, u.public_until, u.fields, u.secret,
+                u.content_hash, $4, o.created_at, $1
+             FROM batch_updates u JOIN old o ON o.id = u.record_id",
+            &[&now, &m.unit, &item_version, &m.id],
+        )
+        .map_err(db_err)?;
+    c.client
+        .execute(
+            "UPDATE record_keys k SET subject_id = u.subject_id, content_hash = u.content_hash
+             FROM batch_updates u WHERE k.item = $1 AND k.source_key = u.source_key",
+            &[&m.item],
+        )
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// A source key's current record: id, subject and content hash.
+type Current = (i64, i64, Vec<u8>);
+
+/// The current record of each source key of `item` that has one.
+fn find_records(c: &mut Conn, item: &str, keys: &[String]) -> Result<HashMap<String, Current>> {
+    let mut existing = HashMap::new();
+    for row in c.query(
+        "SELECT source_key, record_id, subject_id, content_hash FROM record_keys WHERE item = $1 AND source_key = ANY($2)",
+        &[&item, &keys],
+    )? {
+        existing.insert(row.get(0), (row.get(1), row.get(2), row.get(3)));
+    }
+    Ok(existing)
 }
 
 impl BatchWriter for PgBatch<'_> {
@@ -655,58 +770,76 @@ impl BatchWriter for PgBatch<'_> {
     }
 
     fn record_rejected_rows(&mut self, rows: &[RejectedRow]) -> Result<()> {
-        insert_rejected_rows(&mut self.conn, &self.meta.id, rows)
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (id, rows) = (self.meta.id.clone(), rows.to_vec());
+        self.conn.send(move |c| insert_rejected_rows(c, &id, &rows))
     }
 
     fn discard_rows(&mut self) -> Result<()> {
         // Rolling back to the savepoint takes back the issues and rejected rows recorded since it too:
         // read them first and record them again.
         let id = self.meta.id.clone();
-        let issues = self.conn.query(
-            "SELECT seq, kind, row, field, code, message FROM batch_issues WHERE batch_id = $1 ORDER BY seq",
-            &[&id],
-        )?;
-        let rejected = saved_rejected_rows(&mut self.conn, &id)?;
-        self.conn.client.batch_execute("ROLLBACK TO SAVEPOINT rows").map_err(db_err)?;
+        self.conn.call(move |c| keep_only_issues(c, &id))?;
         self.subjects.clear();
         self.fresh_keys.forget_written();
-        let mut rows = CopyRows::new();
-        for r in &issues {
-            rows.text(&id)
-                .int(r.get(0))
-                .text(r.get(1))
-                .int(r.get(2))
-                .opt_text(r.get(3))
-                .text(r.get(4))
-                .text(r.get(5))
-                .end_row();
-        }
-        rows.send(&mut self.conn, "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN")?;
-        insert_rejected_rows(&mut self.conn, &id, &rejected)
+        Ok(())
     }
 
     fn settle_commitment(&mut self, step: &CommitmentStep, source_key: &str) -> Result<i64> {
-        let row = self.conn.query_opt(
-            "SELECT record_id FROM record_keys WHERE item = $1 AND source_key = $2",
-            &[&self.meta.item, &source_key],
-        )?;
-        let record: i64 = row
-            .ok_or_else(|| StoreError::NotFound(format!("record {source_key} of {}", self.meta.item)))?
-            .try_get(0)
-            .map_err(db_err)?;
-        crate::commitments::settle(&mut self.conn, step, Some(record))?;
-        Ok(record)
+        let (step, item, source_key) = (step.clone(), self.meta.item.clone(), source_key.to_owned());
+        self.conn.call(move |c| {
+            let row = c.query_opt(
+                "SELECT record_id FROM record_keys WHERE item = $1 AND source_key = $2",
+                &[&item, &source_key],
+            )?;
+            let record: i64 = row
+                .ok_or_else(|| StoreError::NotFound(format!("record {source_key} of {item}")))?
+                .try_get(0)
+                .map_err(db_err)?;
+            crate::commitments::settle(c, &step, Some(record))?;
+            Ok(record)
+        })
     }
 
     fn commit(mut self: Box<Self>, report: &BatchReport) -> Result<()> {
-        self.finish_batch_row(report)?;
-        self.conn.client.batch_execute("RELEASE SAVEPOINT rows").map_err(db_err)?;
-        let commits: i64 = self.conn.query_one("SELECT nextval('ingest_commits')", &[])?.get(0);
-        self.conn.commit()?;
+        let report = report.clone();
+        let commits = self.conn.call(move |c| {
+            finish_batch_row(c, &report)?;
+            c.client.batch_execute("RELEASE SAVEPOINT rows").map_err(db_err)?;
+            let commits: i64 = c.query_one("SELECT nextval('ingest_commits')", &[])?.get(0);
+            c.commit()?;
+            Ok(commits)
+        })?;
         self.open = false;
         self.subjects.stamp(commits);
         Ok(())
     }
+}
+
+/// Rolls the batch's rows back to the savepoint `rows`, keeping its issues and rejected rows: the
+/// rollback takes those back too, so they are read first and recorded again.
+fn keep_only_issues(c: &mut Conn, id: &str) -> Result<()> {
+    let issues = c.query(
+        "SELECT seq, kind, row, field, code, message FROM batch_issues WHERE batch_id = $1 ORDER BY seq",
+        &[&id],
+    )?;
+    let rejected = saved_rejected_rows(c, id)?;
+    c.client.batch_execute("ROLLBACK TO SAVEPOINT rows").map_err(db_err)?;
+    let mut rows = CopyRows::new();
+    for r in &issues {
+        rows.text(id)
+            .int(r.get(0))
+            .text(r.get(1))
+            .int(r.get(2))
+            .opt_text(r.get(3))
+            .text(r.get(4))
+            .text(r.get(5))
+            .end_row();
+    }
+    rows.send(c, "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN")?;
+    insert_rejected_rows(c, id, &rejected)
 }
 
 impl Drop for PgBatch<'_> {
@@ -714,8 +847,9 @@ impl Drop for PgBatch<'_> {
         if self.open {
             // Subjects this batch created are gone with it.
             self.subjects.clear();
-            // A failed rollback leaves the connection marked as in a transaction: the pool drops it,
-            // and the server rolls the transaction back when the connection closes.
+            // Statements still queued are skipped. A failed rollback leaves the connection marked as in
+            // a transaction: the pool drops it, and the server rolls the transaction back when the
+            // connection closes.
             self.conn.rollback();
         }
     }
@@ -747,6 +881,22 @@ fn insert_rejected_rows(c: &mut Conn, batch: &str, rows: &[RejectedRow]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_blocks_double_until_the_cap_and_fit_a_larger_chunk() {
+        let mut ids = IdBlock::default();
+        assert_eq!(ids.take(3), None, "nothing reserved yet");
+        assert_eq!(ids.next_size(3), 3, "the first block is what the first chunk needs");
+        ids.refill(100, 3);
+        assert_eq!(ids.take(2), Some(100));
+        assert_eq!(ids.take(2), None, "one id left");
+        assert_eq!(ids.next_size(2), 6);
+        assert_eq!(ids.next_size(50), 50, "a larger chunk gets what it needs");
+        ids.refill(200, 6);
+        assert_eq!((ids.take(2), ids.take(4), ids.take(1)), (Some(200), Some(202), None));
+        ids.refill(1, IdBlock::MAX);
+        assert_eq!(ids.next_size(1), IdBlock::MAX, "blocks stop growing at the cap");
+    }
 
     #[test]
     fn a_name_becomes_a_start_token_and_positioned_bigrams() {

@@ -22,6 +22,7 @@ mod audit;
 mod batches;
 mod catalog;
 mod commitments;
+mod conn_thread;
 mod copy;
 mod evaluation;
 mod fresh_keys;

@@ -211,6 +211,21 @@ impl std::ops::DerefMut for Pooled<'_> {
     }
 }
 
+impl Pooled<'_> {
+    /// Takes the connection out for a thread of its own (`conn_thread.rs`), which must not read this
+    /// guard until [`Pooled::put_back`]. A guard dropped without it gives nothing back to reuse.
+    pub(crate) fn take_out(&mut self) -> Conn {
+        match self.conn.take() {
+            Some(c) => c,
+            None => unreachable_conn(),
+        }
+    }
+
+    pub(crate) fn put_back(&mut self, conn: Conn) {
+        self.conn = Some(conn);
+    }
+}
+
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         self.pool.give_back(self.conn.take());
@@ -219,5 +234,5 @@ impl Drop for Pooled<'_> {
 
 #[cold]
 fn unreachable_conn() -> ! {
-    unreachable!("a pooled connection is only taken out when its guard drops")
+    unreachable!("a pooled connection is taken out only when its guard drops or for a connection thread")
 }

@@ -76,6 +76,10 @@ pub trait BatchStore {
 }
 
 /// One batch being written: one transaction. Dropping it without `commit` rolls everything back.
+///
+/// A backend may write ahead: a call that writes (`write`, `record_issues`, `record_rejected_rows`)
+/// may return before the store has taken its rows, and then its failure is returned by a later call
+/// of the batch, at the latest by `commit`. Any error fails the whole batch, so callers drop it.
 pub trait BatchWriter {
     /// Links and upserts validated rows, in order; returns what happened to each.
     fn write(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>>;

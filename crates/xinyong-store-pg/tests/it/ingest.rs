@@ -3,25 +3,57 @@
 
 use xinyong_domain::record::UpsertOutcome;
 use xinyong_store::conformance::{company, draft, install_default, prepare};
-use xinyong_store::{BatchMeta, BatchReport, BatchStatus, BatchStore};
+use xinyong_store::{BatchMeta, BatchReport, BatchStatus, BatchStore, RejectedCells, StoreError, SubjectStore};
 
 use super::fresh_store;
 
-#[test]
-fn a_first_load_sees_a_key_it_wrote_in_an_earlier_write() {
-    let (store, _guard) = fresh_store();
-    install_default(&store).unwrap();
-    let at = chrono::DateTime::parse_from_rfc3339("2026-05-06T10:00:00+08:00").unwrap();
-    let meta = BatchMeta {
-        id: "b-1".into(),
+fn at() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339("2026-05-06T10:00:00+08:00").unwrap()
+}
+
+fn meta(id: &str) -> BatchMeta {
+    BatchMeta {
+        id: id.into(),
         unit: "sh_amr".into(),
         item: "admin_penalty".into(),
         item_version: 1,
         file_name: None,
         all_or_nothing: false,
-        started_at: at,
-    };
-    let mut w = store.begin_batch(meta).unwrap();
+        started_at: at(),
+    }
+}
+
+/// A committed batch's report: `counts` are created, updated and linked.
+fn report(id: &str, rows: u64, counts: [u64; 3]) -> BatchReport {
+    let [created, updated, linked] = counts;
+    BatchReport {
+        batch: id.into(),
+        unit: "sh_amr".into(),
+        item: "admin_penalty".into(),
+        item_version: 1,
+        status: BatchStatus::Committed,
+        format: "csv".into(),
+        encoding: "utf-8".into(),
+        file_name: None,
+        rows,
+        accepted: rows,
+        rejected: 0,
+        created,
+        updated,
+        unchanged: 0,
+        linked,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        started_at: at(),
+        finished_at: at(),
+    }
+}
+
+#[test]
+fn a_first_load_sees_a_key_it_wrote_in_an_earlier_write() {
+    let (store, _guard) = fresh_store();
+    install_default(&store).unwrap();
+    let mut w = store.begin_batch(meta("b-1")).unwrap();
     let first = w.write(&prepare(&store, &[draft(1, "k-1", Some(company(1)), "a")]).unwrap()).unwrap();
     let second = w
         .write(
@@ -31,28 +63,43 @@ fn a_first_load_sees_a_key_it_wrote_in_an_earlier_write() {
         .unwrap();
     let outcomes: Vec<UpsertOutcome> = first.iter().chain(&second).map(|o| o.outcome).collect();
     assert_eq!(outcomes, [UpsertOutcome::Created, UpsertOutcome::Created, UpsertOutcome::Updated]);
-    w.commit(&BatchReport {
-        batch: "b-1".into(),
-        unit: "sh_amr".into(),
-        item: "admin_penalty".into(),
-        item_version: 1,
-        status: BatchStatus::Committed,
-        format: "csv".into(),
-        encoding: "utf-8".into(),
-        file_name: None,
-        rows: 3,
-        accepted: 3,
-        rejected: 0,
-        created: 2,
-        updated: 1,
-        unchanged: 0,
-        linked: 3,
-        errors: Vec::new(),
-        warnings: Vec::new(),
-        started_at: at,
-        finished_at: at,
-    })
-    .unwrap();
+    w.commit(&report("b-1", 3, [2, 1, 3])).unwrap();
+}
+
+/// The batch's writes go ahead on the connection's own thread (src/conn_thread.rs): one that the
+/// server refuses fails the batch with the server's reason, by that call or a later one and at the
+/// latest by the commit; nothing of the batch remains, and the next batches run on the store (and on
+/// its pooled connections) as if nothing had happened.
+#[test]
+fn a_write_refused_by_the_server_fails_its_batch_and_the_next_batch_goes_on() {
+    let (store, _guard) = fresh_store();
+    install_default(&store).unwrap();
+    let cells = RejectedCells { headers: vec!["名称".into()], cells: vec!["x".into()], personal: vec![] };
+    let rejected = cells.seal(4, store.vault()).unwrap();
+    let mut w = store.begin_batch(meta("b-bad")).unwrap();
+    w.write(&prepare(&store, &[draft(1, "k-1", Some(company(1)), "a")]).unwrap()).unwrap();
+    w.record_rejected_rows(std::slice::from_ref(&rejected)).unwrap();
+    // The same row again: refused by the server; this call or a later one says so.
+    let refused = w
+        .record_rejected_rows(std::slice::from_ref(&rejected))
+        .and_then(|()| w.write(&prepare(&store, &[draft(2, "k-2", Some(company(2)), "b")]).unwrap()).map(|_| ()))
+        .and_then(|()| w.commit(&report("b-bad", 2, [2, 0, 2])));
+    match refused {
+        Err(StoreError::Conflict(message)) => assert!(message.contains("rejected twice"), "{message}"),
+        other => panic!("the batch must fail with the server's conflict: {other:?}"),
+    }
+    assert!(store.batch("b-bad").unwrap().is_none());
+    assert_eq!(store.subject_count().unwrap(), 0, "nothing of the failed batch remains");
+
+    for round in 0..3 {
+        let id = format!("b-good-{round}");
+        let mut w = store.begin_batch(meta(&id)).unwrap();
+        let key = format!("k-{round}");
+        let outcomes = w.write(&prepare(&store, &[draft(1, &key, Some(company(round + 1)), "a")]).unwrap()).unwrap();
+        assert_eq!(outcomes.iter().map(|o| o.outcome).collect::<Vec<_>>(), [UpsertOutcome::Created]);
+        w.commit(&report(&id, 1, [1, 0, 1])).unwrap();
+    }
+    assert_eq!(store.subject_count().unwrap(), 3);
 }
 
 /// Batches remember subjects from one to the next; a second store on the same database is another
