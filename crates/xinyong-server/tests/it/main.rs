@@ -24,7 +24,7 @@ use xinyong_domain::access::Role;
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::{RecordDraft, RecordHead};
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
-use xinyong_server::{Clock, FixedClock, Settings};
+use xinyong_server::{FixedClock, Settings};
 use xinyong_store::access::{NewAccount, new_token, token_hash};
 use xinyong_store::conformance::{company, install_default, person};
 use xinyong_store::{BatchMeta, BatchReport, BatchStatus, PreparedRecord, Store, SubjectKey};
