@@ -319,7 +319,7 @@ fn read_batch(c: &mut Conn, id: &str) -> Result<Option<BatchReport>> {
 }
 
 /// The subject id and name of each identifier key, in order (`None` for a key no subject has).
-fn find_subjects(c: &mut Conn, keys: Vec<String>) -> Result<Vec<Option<(i64, String)>>> {
+fn find_subjects(c: &mut Conn, keys: &[String]) -> Result<Vec<Option<(i64, String)>>> {
     let mut found: HashMap<String, i64> = HashMap::new();
     for row in c.query("SELECT key, min(subject_id) FROM subject_keys WHERE key = ANY($1) GROUP BY key", &[&keys])? {
         found.insert(row.get(0), row.get(1));
@@ -341,6 +341,9 @@ fn reserve(c: &mut Conn, sequence_sql: &'static str, n: usize) -> Result<i64> {
     let last: i64 = c.query_one(sequence_sql, &[&n])?.get(0);
     Ok(last - n + 1)
 }
+
+/// A batch's issues: recorded as they come, and again after its rows are discarded.
+const COPY_ISSUES: &str = "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN";
 
 const RESERVE_SUBJECTS: &str = "SELECT setval('subject_ids', nextval('subject_ids') + $1 - 1)";
 const RESERVE_RECORDS: &str = "SELECT setval('record_ids', nextval('record_ids') + $1 - 1)";
@@ -369,7 +372,7 @@ impl PgBatch<'_> {
                 .end_row();
         }
         self.conn.send(move |c| {
-            rows.send(c, "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN")?;
+            rows.send(c, COPY_ISSUES)?;
             Ok(())
         })
     }
@@ -398,7 +401,7 @@ impl PgBatch<'_> {
         }
         if !unknown.is_empty() {
             let (identifiers, keys): (Vec<&Identifier>, Vec<String>) = unknown.into_iter().unzip();
-            let found = self.conn.call(move |c| find_subjects(c, keys))?;
+            let found = self.conn.call(move |c| find_subjects(c, &keys))?;
             for (identifier, found) in identifiers.into_iter().zip(found) {
                 if let Some((id, name)) = found {
                     view.insert(identifier, (id, name));
@@ -838,7 +841,7 @@ fn keep_only_issues(c: &mut Conn, id: &str) -> Result<()> {
             .text(r.get(5))
             .end_row();
     }
-    rows.send(c, "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN")?;
+    rows.send(c, COPY_ISSUES)?;
     insert_rejected_rows(c, id, &rejected)
 }
 
