@@ -84,6 +84,8 @@ struct PgBatch<'a> {
     issue_seq: i64,
     /// Source keys written so far, when this batch is the item's first load.
     fresh_keys: FreshKeys,
+    /// The item's number in `item_numbers`, written with each new record.
+    item_no: i32,
     /// Record ids reserved on the sequence and not yet used.
     record_ids: IdBlock,
     /// Binary COPY buffers sent with a chunk's rows and given back emptied, for the next chunks (no
@@ -131,14 +133,14 @@ impl BatchStore for PgStore {
         let mut conn = self.pool.get()?;
         conn.begin()?;
         let now = meta.started_at.to_rfc3339();
-        let (commits, has_records) = match open_batch(&mut conn, &meta, &now) {
+        let opened = match open_batch(&mut conn, &meta, &now) {
             Ok(opened) => opened,
             Err(e) => {
                 conn.rollback();
                 return Err(e);
             }
         };
-        subjects.check(commits);
+        subjects.check(opened.commits);
         let (give_back, spare) = channel();
         let batch = PgBatch {
             conn: ConnThread::start(conn)?,
@@ -149,7 +151,8 @@ impl BatchStore for PgStore {
             issue_seq: 0,
             // Under the lock no other batch writes records, so an item without records now gets only
             // those this batch writes (fresh_keys.rs).
-            fresh_keys: if has_records { FreshKeys::unknown() } else { FreshKeys::first_load() },
+            fresh_keys: if opened.has_records { FreshKeys::unknown() } else { FreshKeys::first_load() },
+            item_no: opened.item_no,
             record_ids: IdBlock::default(),
             spare,
             give_back,
@@ -217,9 +220,18 @@ impl BatchStore for PgStore {
     }
 }
 
-/// Locks ingest, writes the batch row and sets the transaction up; returns the value of
-/// `ingest_commits` under the lock and whether the item has records.
-fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<(i64, bool)> {
+/// What a batch learns as it opens.
+struct Opened {
+    /// The value of `ingest_commits` under the ingest lock.
+    commits: i64,
+    /// The item's number in `item_numbers` (given now if the item had none).
+    item_no: i32,
+    /// Whether the item has records.
+    has_records: bool,
+}
+
+/// Locks ingest, writes the batch row and sets the transaction up.
+fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
     c.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
     // Read under the lock: no other batch commits between this and our own commit.
     let commits: i64 =
@@ -228,7 +240,9 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<(i64, bool)> 
     // table that a load is filling, and on them the planner would rather scan `subject_keys` whole
     // for every chunk (a hashed `= ANY`) than probe its index; this transaction never wants that.
     c.client.batch_execute("SET LOCAL enable_seqscan = off").map_err(db_err)?;
-    let has_records: bool = c.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE item = $1)", &[&meta.item])?.get(0);
+    let item_no = item_number(c, &meta.item)?;
+    let has_records: bool =
+        c.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE item_no = $1)", &[&item_no])?.get(0);
     insert_batch_row(c, meta, now)?;
     c.client
         .batch_execute(
@@ -240,7 +254,15 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<(i64, bool)> 
              SAVEPOINT rows",
         )
         .map_err(db_err)?;
-    Ok((commits, has_records))
+    Ok(Opened { commits, item_no, has_records })
+}
+
+/// The item's number, given on its first batch. Under the ingest lock no other batch gives one.
+fn item_number(c: &mut Conn, item: &str) -> Result<i32> {
+    if let Some(row) = c.query_opt("SELECT no FROM item_numbers WHERE item = $1", &[&item])? {
+        return Ok(row.get(0));
+    }
+    Ok(c.query_one("INSERT INTO item_numbers (item) VALUES ($1) RETURNING no", &[&item])?.get(0))
 }
 
 /// The batch row is written first (status `open`, invisible to readers until commit) so that issues
@@ -587,6 +609,7 @@ impl PgBatch<'_> {
                         .int(subject_id)
                         .int(id)
                         .text(&m.item)
+                        .int4(self.item_no)
                         .text(&d.source_key)
                         .text(&m.unit)
                         .int4(item_version)
@@ -661,9 +684,9 @@ impl PgBatch<'_> {
         self.conn.send(move |c| {
             records.send(
                 c,
-                "COPY records (subject_id, id, item, source_key, unit, item_version, version, status, record_date,
-                    end_date, severity, published, public_until, fields, secret, content_hash, batch_id, created_at,
-                    updated_at) FROM STDIN",
+                "COPY records (subject_id, id, item, item_no, source_key, unit, item_version, version, status,
+                    record_date, end_date, severity, published, public_until, fields, secret, content_hash, batch_id,
+                    created_at, updated_at) FROM STDIN",
             )?;
             keys.send(c, "COPY record_keys (item, source_key, subject_id, record_id, content_hash) FROM STDIN")?;
             // The batch may be gone already; the buffers go with it then.
@@ -713,10 +736,10 @@ fn move_updates(c: &mut Conn, updates: &mut CopyRows, m: &BatchMeta, now: &str) 
                 INSERT INTO record_versions (subject_id, record_id, version, fields, secret, content_hash, batch_id, superseded_at)
                 SELECT subject_id, id, version, fields, secret, content_hash, batch_id, $1 FROM old
              )
-             INSERT INTO records (subject_id, id, item, source_key, unit, item_version, version, status,
+             INSERT INTO records (subject_id, id, item, item_no, source_key, unit, item_version, version, status,
                 record_date, end_date, severity, published, public_until, fields, secret, content_hash,
                 batch_id, created_at, updated_at)
-             SELECT u.subject_id, o.id, o.item, o.source_key, $2, $3, o.version + 1, o.status,
+             SELECT u.subject_id, o.id, o.item, o.item_no, o.source_key, $2, $3, o.version + 1, o.status,
                 u.record_date, u.end_date, u.severity, u.published, u.public_until, u.fields, u.secret,
                 u.content_hash, $4, o.created_at, $1
              FROM batch_updates u JOIN old o ON o.id = u.record_id",

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_ingest_commits.sql")),
     (11, include_str!("../migrations/0011_ingest_commits_random_start.sql")),
     (12, include_str!("../migrations/0012_login_failures.sql")),
+    (13, include_str!("../migrations/0013_item_numbers.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

@@ -141,3 +141,60 @@ fn a_platform_made_again_counts_commits_from_another_start() {
     let again = start();
     assert_ne!(first, again, "both platforms start counting at {first}");
 }
+
+/// Migration 13 numbers the items of a store made before it and keys the publication index by the
+/// number: every record gets its item's number, the public list still finds them, the next batch of
+/// that item finds its records, and a rolled-back batch of a new item leaves no number behind.
+#[test]
+fn records_stored_before_item_numbers_get_their_item_number() {
+    use xinyong_store::conformance::load;
+    use xinyong_store::search::{PublicationStore, PublishedQuery};
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    load(&store, "b-1", 6, &[draft(1, "k-1", Some(company(1)), "a"), draft(2, "k-2", None, "b")]).unwrap();
+    drop(store);
+    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "SET search_path = xinyong;
+             DROP INDEX records_item_date;
+             ALTER TABLE records DROP COLUMN item_no;
+             DROP TABLE item_numbers;
+             CREATE INDEX records_item_date ON records (item, record_date);
+             DELETE FROM schema_migrations WHERE version = 13;",
+        )
+        .unwrap();
+    let store = xinyong_store_pg::PgStore::open(guard.db.url(), &guard.data()).unwrap();
+    let numbered: i64 = client
+        .query_one(
+            "SELECT count(*) FROM xinyong.records r JOIN xinyong.item_numbers n ON n.item = r.item AND n.no = r.item_no",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(numbered, 2);
+    let query = PublishedQuery {
+        items: vec!["admin_penalty".into()],
+        today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+        unit: None,
+        from: None,
+        to: None,
+        page: 1,
+        per_page: 10,
+    };
+    let (records, total) = store.published_records(&query).unwrap();
+    assert_eq!((total, records.len()), (2, 2));
+    let again = load(&store, "b-2", 7, &[draft(1, "k-1", Some(company(1)), "a"), draft(3, "k-3", None, "c")]).unwrap();
+    assert_eq!(again, [UpsertOutcome::Unchanged, UpsertOutcome::Created]);
+    let mut other = meta("b-3");
+    other.item = "admin_license".into();
+    drop(store.begin_batch(other).unwrap());
+    let numbers: Vec<(String, i32)> = client
+        .query("SELECT item, no FROM xinyong.item_numbers ORDER BY no", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(numbers.len(), 1, "a rolled-back batch leaves no number: {numbers:?}");
+    assert_eq!(numbers[0].0, "admin_penalty");
+}
