@@ -9,7 +9,8 @@ use crate::subjects::record_columns;
 
 macro_rules! published_filter {
     () => {
-        " FROM records WHERE item_no = ANY(ARRAY(SELECT no FROM item_numbers WHERE item = ANY($1))) AND status = 'active' AND published AND record_date <= $2
+        " FROM records WHERE item_no = ANY(ARRAY(SELECT no FROM item_numbers WHERE item = ANY($1)))
+            AND status = 'active' AND published AND record_date <= $2
             AND (public_until IS NULL OR public_until > $2)
             AND ($3::text IS NULL OR unit = $3)
             AND ($4::date IS NULL OR record_date >= $4)
