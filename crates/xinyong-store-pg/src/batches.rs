@@ -52,7 +52,7 @@ use crate::subjects::time;
 use crate::{PgStore, db_err, poisoned};
 
 /// Advisory lock key of ingest ("xyingest" in ASCII).
-const INGEST_LOCK: i64 = 0x78_79_69_6e_67_65_73_74;
+pub(crate) const INGEST_LOCK: i64 = 0x78_79_69_6e_67_65_73_74;
 
 /// The `tsvector` text of a name: its start token at position 1, then its bigrams (see
 /// `xinyong_store::search::names`). Lexemes hold only letters, digits and the start marker.
@@ -161,14 +161,20 @@ impl BatchStore for PgStore {
         Ok(Box::new(batch))
     }
 
-    /// Nothing is left out: servers may share the database while a load runs, and the indexes'
-    /// share of a binary `COPY` is small (`docs/scale.md` §6).
+    /// Into a store without records, leaves out the indexes that a load fills in random order and
+    /// builds them at its end (`initial_load.rs`).
     fn begin_initial_load(&self) -> Result<bool> {
-        Ok(false)
+        let mut first_load = self.first_load.lock().map_err(|_| poisoned())?;
+        if first_load.is_some() {
+            return Ok(false);
+        }
+        *first_load = crate::initial_load::begin(self.pool.config())?;
+        Ok(first_load.is_some())
     }
 
     fn finish_initial_load(&self) -> Result<()> {
-        Ok(())
+        let load = self.first_load.lock().map_err(|_| poisoned())?.take();
+        load.map_or(Ok(()), crate::initial_load::finish)
     }
 
     fn batch(&self, id: &str) -> Result<Option<BatchReport>> {
@@ -240,9 +246,11 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
     // table that a load is filling, and on them the planner would rather scan `subject_keys` whole
     // for every chunk (a hashed `= ANY`) than probe its index; this transaction never wants that.
     c.client.batch_execute("SET LOCAL enable_seqscan = off").map_err(db_err)?;
-    let item_no = item_number(c, &meta.item)?;
-    let has_records: bool =
-        c.query_one("SELECT EXISTS (SELECT 1 FROM records WHERE item_no = $1)", &[&item_no])?.get(0);
+    // An item gets its number in its first batch that commits, so an item without one has no records.
+    // One with a number may have none (its batches rejected every row): then its keys are looked up
+    // though none can be found, which is slower, never wrong. (Not a look into `records`: during a
+    // first load its index by item is left out, see `initial_load.rs`.)
+    let (item_no, has_records) = item_number(c, &meta.item)?;
     insert_batch_row(c, meta, now)?;
     c.client
         .batch_execute(
@@ -257,12 +265,13 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
     Ok(Opened { commits, item_no, has_records })
 }
 
-/// The item's number, given on its first batch. Under the ingest lock no other batch gives one.
-fn item_number(c: &mut Conn, item: &str) -> Result<i32> {
+/// The item's number, given on its first batch, and whether it had one before. Under the ingest lock no
+/// other batch gives one.
+fn item_number(c: &mut Conn, item: &str) -> Result<(i32, bool)> {
     if let Some(row) = c.query_opt("SELECT no FROM item_numbers WHERE item = $1", &[&item])? {
-        return Ok(row.get(0));
+        return Ok((row.get(0), true));
     }
-    Ok(c.query_one("INSERT INTO item_numbers (item) VALUES ($1) RETURNING no", &[&item])?.get(0))
+    Ok((c.query_one("INSERT INTO item_numbers (item) VALUES ($1) RETURNING no", &[&item])?.get(0), false))
 }
 
 /// The batch row is written first (status `open`, invisible to readers until commit) so that issues

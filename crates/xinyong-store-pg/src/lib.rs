@@ -26,6 +26,7 @@ mod conn_thread;
 mod copy;
 mod evaluation;
 mod fresh_keys;
+mod initial_load;
 mod joint;
 mod migrate;
 mod outbox;
@@ -64,6 +65,8 @@ pub struct PgStore {
     /// Subjects the batches have resolved, kept from one batch to the next while no other process's
     /// batch commits (see `batches.rs`).
     subjects: Mutex<SubjectCache>,
+    /// A first load of this store in progress, with the indexes it left out (see `initial_load.rs`).
+    first_load: Mutex<Option<initial_load::FirstLoad>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -137,7 +140,11 @@ impl PgStore {
     }
 
     fn open_with(pool: Pool, keys: PathBuf, vault: Vault) -> Result<PgStore> {
-        migrate::migrate(&mut *pool.get()?)?;
+        {
+            let mut conn = pool.get()?;
+            migrate::migrate(&mut conn)?;
+            initial_load::repair(pool.config(), &mut conn)?;
+        }
         Ok(PgStore {
             pool,
             keys,
@@ -145,6 +152,7 @@ impl PgStore {
             catalog_cache: Mutex::new(None),
             audit_months: Mutex::new(std::collections::HashSet::new()),
             subjects: Mutex::new(SubjectCache::default()),
+            first_load: Mutex::new(None),
         })
     }
 

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_ingest_commits_random_start.sql")),
     (12, include_str!("../migrations/0012_login_failures.sql")),
     (13, include_str!("../migrations/0013_item_numbers.sql")),
+    (14, include_str!("../migrations/0014_deferred_indexes.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

@@ -38,4 +38,5 @@ mod conformance {
 }
 
 mod ingest;
+mod initial_load;
 mod workflow;

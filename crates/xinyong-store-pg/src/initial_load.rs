@@ -1,0 +1,155 @@
+//! A first load builds the indexes whose entries arrive in random order after its rows are in, as the
+//! embedded store does (its `initial_load.rs`).
+//!
+//! Kept row by row, the primary key of `records` (subject, id), the publication index (item number,
+//! record date) and the name index of subjects (a GIN index of bigrams) take every batch's entries all
+//! over themselves; past a few hundred thousand subjects they outgrow `shared_buffers`, and every
+//! chunk reads, dirties and writes back index pages (`docs/scale.md` §6: at a million subjects a
+//! chunk's `COPY records` costs 2.5 times as much per row as at 100,000). Built once at the end, each
+//! is a sort and one sequential write.
+//!
+//! So [`begin`] drops them when the store holds no records, after writing down how to make each again
+//! (`deferred_indexes`, migration 14: an index as `pg_indexes` prints it, a primary key as the
+//! `ALTER TABLE` that adds it), and [`build_missing`] runs whatever is written down there, each in the
+//! transaction that removes its row: at the end of the load, and when the store opens and no load is
+//! running, which repairs a load that stopped in between. What a batch itself looks up stays: the
+//! identifiers' unique index, `record_keys` and `records_id` (a changed record is found by its id; ids
+//! come from a sequence, so that index only grows at its right edge). Meanwhile every query answers the
+//! same, only slower (a sequential scan where the index would have served).
+//!
+//! The load holds a session-level advisory lock ([`LOCK`]) on a connection of its own from its
+//! beginning to its end, so that a store opening meanwhile in another process leaves the indexes to
+//! it; a load whose process dies loses the lock with its connection.
+
+use postgres::Config;
+use xinyong_store::Result;
+
+use crate::batches::INGEST_LOCK;
+use crate::pool::{Conn, SCHEMA};
+
+/// Advisory lock key of a first load ("xyfirst" in ASCII).
+const LOCK: i64 = 0x78_79_66_69_72_73_74;
+
+/// The indexes a first load leaves out: those whose entries a load writes in random order and that no
+/// statement of a batch needs.
+const DEFERRED: &[&str] = &["records_item_date", "subjects_grams"];
+
+/// The primary keys a first load leaves out, as (table, constraint). A batch finds the records it
+/// replaces by id (`records_id`, kept: its entries come in order).
+const DEFERRED_KEYS: &[(&str, &str)] = &[("records", "records_pkey")];
+
+/// `maintenance_work_mem` while an index is built, four times the server's default, so that sorting ten
+/// million entries spills fewer runs to disk (not measured apart). The server's memory, not ours, and
+/// for one statement at a time.
+const BUILD_MEMORY: &str = "256MB";
+
+/// A first load in progress: its connection holds [`LOCK`].
+pub(crate) struct FirstLoad {
+    conn: Conn,
+}
+
+/// Leaves the indexes of [`DEFERRED`] and [`DEFERRED_KEYS`] out when the store holds no records and
+/// no other first load runs; `None` otherwise (nothing left out).
+pub(crate) fn begin(config: &Config) -> Result<Option<FirstLoad>> {
+    let mut conn = Conn::connect(config)?;
+    if !conn.query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK])?.get::<_, bool>(0) {
+        return Ok(None);
+    }
+    build_missing(&mut conn)?;
+    let names: Vec<String> = DEFERRED.iter().map(|n| (*n).to_owned()).collect();
+    let dropped = conn.transaction(|c| {
+        // Under the ingest lock no batch is writing records between the check and the drop.
+        c.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
+        if c.query_one("SELECT EXISTS (SELECT 1 FROM records)", &[])?.get::<_, bool>(0) {
+            return Ok(false);
+        }
+        c.execute(
+            "INSERT INTO deferred_indexes (name, definition)
+             SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2)",
+            &[&SCHEMA, &names],
+        )?;
+        for name in DEFERRED {
+            c.client.batch_execute(&format!("DROP INDEX IF EXISTS {name}")).map_err(crate::db_err)?;
+        }
+        for (table, key) in DEFERRED_KEYS {
+            c.execute(
+                "INSERT INTO deferred_indexes (name, definition)
+                 SELECT conname, format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1::text, $2::text, conname,
+                     pg_get_constraintdef(oid))
+                 FROM pg_constraint
+                 WHERE connamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1::text) AND conname = $3",
+                &[&SCHEMA, table, key],
+            )?;
+            c.client
+                .batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {key}"))
+                .map_err(crate::db_err)?;
+        }
+        Ok(true)
+    })?;
+    if !dropped {
+        unlock(&mut conn);
+        return Ok(None);
+    }
+    Ok(Some(FirstLoad { conn }))
+}
+
+/// Builds what the load left out and ends it.
+pub(crate) fn finish(mut load: FirstLoad) -> Result<()> {
+    let built = build_missing(&mut load.conn);
+    unlock(&mut load.conn);
+    built
+}
+
+/// At the opening of a store: builds what a first load that stopped left out, unless a first load is
+/// running (then the indexes are its to build). A build that fails is logged, not fatal: the store
+/// answers without the index, only slower, and the next opening tries again.
+pub(crate) fn repair(config: &Config, conn: &mut Conn) -> Result<()> {
+    if !conn.query_one("SELECT EXISTS (SELECT 1 FROM deferred_indexes)", &[])?.get::<_, bool>(0) {
+        return Ok(());
+    }
+    let mut own = Conn::connect(config)?;
+    if !own.query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK])?.get::<_, bool>(0) {
+        return Ok(());
+    }
+    if let Err(e) = build_missing(&mut own) {
+        tracing::error!(error = %e, "building the indexes a first load left out failed");
+    }
+    unlock(&mut own);
+    Ok(())
+}
+
+/// Builds every index written down in `deferred_indexes`, each in the transaction that removes its row
+/// (an index that exists already, made again by a migration, is only struck off).
+fn build_missing(conn: &mut Conn) -> Result<()> {
+    let pending: Vec<(String, String)> = conn
+        .query("SELECT name, definition FROM deferred_indexes ORDER BY name", &[])?
+        .into_iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    for (name, definition) in pending {
+        conn.transaction(|c| {
+            let exists: bool = c
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2)",
+                    &[&SCHEMA, &name],
+                )?
+                .get(0);
+            if !exists {
+                tracing::info!(index = %name, "building an index a first load left out");
+                c.client
+                    .batch_execute(&format!("SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'; {definition}"))
+                    .map_err(crate::db_err)?;
+            }
+            c.execute("DELETE FROM deferred_indexes WHERE name = $1", &[&name])?;
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// Gives [`LOCK`] back; a failure is only logged, since the lock goes with the connection anyway.
+fn unlock(conn: &mut Conn) {
+    if let Err(e) = conn.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK]) {
+        tracing::warn!(error = %e, "giving back the first load's lock failed");
+    }
+}

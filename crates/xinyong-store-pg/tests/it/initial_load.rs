@@ -1,0 +1,117 @@
+//! A first load leaves the indexes it fills in random order out and builds them at its end
+//! (src/initial_load.rs): what the store answers meanwhile, who builds them, and the repair of a load
+//! that stopped in between.
+
+use xinyong_store::BatchStore;
+use xinyong_store::conformance::{company, draft, install_default, load};
+use xinyong_store::search::{SearchQuery, SearchStore};
+use xinyong_store_pg::PgStore;
+
+use super::{Fresh, fresh_store};
+
+const LEFT_OUT: [&str; 3] = ["records_item_date", "records_pkey", "subjects_grams"];
+
+/// The store's indexes of `LEFT_OUT` with their definitions, by name.
+fn indexes(guard: &Fresh) -> Vec<(String, String)> {
+    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    let names: Vec<String> = LEFT_OUT.iter().map(|n| (*n).to_owned()).collect();
+    client
+        .query(
+            "SELECT indexname::text, indexdef FROM pg_indexes
+             WHERE schemaname = 'xinyong' AND indexname = ANY($1) ORDER BY indexname",
+            &[&names],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+fn written_down(guard: &Fresh) -> i64 {
+    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    client.query_one("SELECT count(*) FROM xinyong.deferred_indexes", &[]).unwrap().get(0)
+}
+
+/// Companies found by the name all test companies share, during the load and after it.
+fn found_by_name(store: &PgStore) -> u64 {
+    let query = SearchQuery { text: "上海测试".into(), include_natural_persons: false, page: 1, per_page: 10 };
+    store.search_subjects(&query).unwrap().total
+}
+
+#[test]
+fn a_first_load_builds_the_indexes_it_left_out_at_its_end() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    let before = indexes(&guard);
+    assert_eq!(before.len(), 3, "a new store has them: {before:?}");
+
+    assert!(store.begin_initial_load().unwrap(), "an empty store leaves them out");
+    assert!(indexes(&guard).is_empty());
+    assert_eq!(written_down(&guard), 3);
+    assert!(!store.begin_initial_load().unwrap(), "one first load at a time");
+    load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")]).unwrap();
+    assert_eq!(found_by_name(&store), 2, "names are found without their index");
+
+    store.finish_initial_load().unwrap();
+    assert_eq!(indexes(&guard), before, "built again as they were");
+    assert_eq!(written_down(&guard), 0);
+    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    let key: String = client
+        .query_one(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'records_pkey' AND contype = 'p'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(key, "PRIMARY KEY (subject_id, id)");
+    assert_eq!(found_by_name(&store), 2);
+    assert!(!store.begin_initial_load().unwrap(), "a store with records leaves nothing out");
+    assert_eq!(indexes(&guard), before);
+}
+
+#[test]
+fn a_store_opened_during_a_first_load_leaves_the_indexes_to_it() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    assert!(store.begin_initial_load().unwrap());
+    let other = PgStore::open(guard.db.url(), &guard.data()).unwrap();
+    assert!(indexes(&guard).is_empty(), "the other store built them under the load's feet");
+    assert!(!other.begin_initial_load().unwrap(), "a second first load beside the first");
+    other.finish_initial_load().unwrap();
+    assert!(indexes(&guard).is_empty(), "the other store finished a load it did not begin");
+    load(&other, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
+    store.finish_initial_load().unwrap();
+    assert_eq!(indexes(&guard).len(), 3);
+}
+
+/// A load whose connection went away (its process died) leaves its indexes to the next opening.
+#[test]
+fn a_first_load_that_stopped_is_repaired_when_the_store_opens() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    let before = indexes(&guard);
+    assert!(store.begin_initial_load().unwrap());
+    load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
+    drop(store);
+    // The server gives the lock back when the load's backend has gone, a moment after its client.
+    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    for _ in 0..100 {
+        let held: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                 WHERE l.locktype = 'advisory' AND d.datname = current_database()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if held == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(indexes(&guard).is_empty());
+    let store = PgStore::open(guard.db.url(), &guard.data()).unwrap();
+    assert_eq!(indexes(&guard), before, "built at the opening");
+    assert_eq!(written_down(&guard), 0);
+    assert_eq!(found_by_name(&store), 1);
+}
