@@ -111,23 +111,24 @@ pub(crate) fn repair(config: &Config, conn: &mut Conn) -> Result<()> {
     if !own.query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK])?.get::<_, bool>(0) {
         return Ok(());
     }
-    if let Err(e) = build_missing(&mut own) {
-        tracing::error!(error = %e, "building the indexes a first load left out failed");
-    }
+    // Each failure is logged where it happens.
+    let _ = build_missing(&mut own);
     unlock(&mut own);
     Ok(())
 }
 
 /// Builds every index written down in `deferred_indexes`, each in the transaction that removes its row
-/// (an index that exists already, made again by a migration, is only struck off).
+/// (an index that exists already, made again by a migration, is only struck off). One that fails stays
+/// written down and does not keep the others from being built; the first failure is the answer.
 fn build_missing(conn: &mut Conn) -> Result<()> {
     let pending: Vec<(String, String)> = conn
         .query("SELECT name, definition FROM deferred_indexes ORDER BY name", &[])?
         .into_iter()
         .map(|row| (row.get(0), row.get(1)))
         .collect();
+    let mut first_failure = Ok(());
     for (name, definition) in pending {
-        conn.transaction(|c| {
+        let built = conn.transaction(|c| {
             let exists: bool = c
                 .query_one(
                     "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2)",
@@ -142,9 +143,13 @@ fn build_missing(conn: &mut Conn) -> Result<()> {
             }
             c.execute("DELETE FROM deferred_indexes WHERE name = $1", &[&name])?;
             Ok(())
-        })?;
+        });
+        if let Err(e) = built {
+            tracing::error!(index = %name, error = %e, "building an index a first load left out failed");
+            first_failure = first_failure.and(Err(e));
+        }
     }
-    Ok(())
+    first_failure
 }
 
 /// Gives [`LOCK`] back; a failure is only logged, since the lock goes with the connection anyway.
