@@ -56,7 +56,6 @@ pub(crate) fn begin(config: &Config) -> Result<Option<FirstLoad>> {
         return Ok(None);
     }
     build_missing(&mut conn)?;
-    let names: Vec<String> = DEFERRED.iter().map(|n| (*n).to_owned()).collect();
     let dropped = conn.transaction(|c| {
         // Under the ingest lock no batch is writing records between the check and the drop.
         c.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
@@ -66,7 +65,7 @@ pub(crate) fn begin(config: &Config) -> Result<Option<FirstLoad>> {
         c.execute(
             "INSERT INTO deferred_indexes (name, definition)
              SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2)",
-            &[&SCHEMA, &names],
+            &[&SCHEMA, &DEFERRED],
         )?;
         for name in DEFERRED {
             c.client.batch_execute(&format!("DROP INDEX IF EXISTS {name}")).map_err(crate::db_err)?;

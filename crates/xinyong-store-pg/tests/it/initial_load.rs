@@ -11,15 +11,19 @@ use super::{Fresh, fresh_store};
 
 const LEFT_OUT: [&str; 3] = ["records_item_date", "records_pkey", "subjects_grams"];
 
+/// A connection of its own to the test's database.
+fn sql(guard: &Fresh) -> postgres::Client {
+    postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap()
+}
+
 /// The store's indexes of `LEFT_OUT` with their definitions, by name.
 fn indexes(guard: &Fresh) -> Vec<(String, String)> {
-    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
-    let names: Vec<String> = LEFT_OUT.iter().map(|n| (*n).to_owned()).collect();
+    let mut client = sql(&guard);
     client
         .query(
             "SELECT indexname::text, indexdef FROM pg_indexes
              WHERE schemaname = 'xinyong' AND indexname = ANY($1) ORDER BY indexname",
-            &[&names],
+            &[&LEFT_OUT.as_slice()],
         )
         .unwrap()
         .iter()
@@ -28,8 +32,28 @@ fn indexes(guard: &Fresh) -> Vec<(String, String)> {
 }
 
 fn written_down(guard: &Fresh) -> i64 {
-    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    let mut client = sql(&guard);
     client.query_one("SELECT count(*) FROM xinyong.deferred_indexes", &[]).unwrap().get(0)
+}
+
+/// Waits until the server has given back the lock of a load whose store was dropped: it does so when
+/// the load's backend has gone, a moment after its client.
+fn until_the_load_lock_is_given_back(guard: &Fresh) {
+    let mut client = sql(guard);
+    for _ in 0..100 {
+        let held: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                 WHERE l.locktype = 'advisory' AND d.datname = current_database()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if held == 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// Companies found by the name all test companies share, during the load and after it.
@@ -55,7 +79,7 @@ fn a_first_load_builds_the_indexes_it_left_out_at_its_end() {
     store.finish_initial_load().unwrap();
     assert_eq!(indexes(&guard), before, "built again as they were");
     assert_eq!(written_down(&guard), 0);
-    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    let mut client = sql(&guard);
     let key: String = client
         .query_one(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'records_pkey' AND contype = 'p'",
@@ -93,22 +117,7 @@ fn a_first_load_that_stopped_is_repaired_when_the_store_opens() {
     assert!(store.begin_initial_load().unwrap());
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     drop(store);
-    // The server gives the lock back when the load's backend has gone, a moment after its client.
-    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
-    for _ in 0..100 {
-        let held: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-                 WHERE l.locktype = 'advisory' AND d.datname = current_database()",
-                &[],
-            )
-            .unwrap()
-            .get(0);
-        if held == 0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    until_the_load_lock_is_given_back(&guard);
     assert!(indexes(&guard).is_empty());
     let store = PgStore::open(guard.db.url(), &guard.data()).unwrap();
     assert_eq!(indexes(&guard), before, "built at the opening");
@@ -124,7 +133,7 @@ fn an_index_that_cannot_be_built_at_the_opening_is_left_for_the_next() {
     install_default(&store).unwrap();
     assert!(store.begin_initial_load().unwrap());
     drop(store);
-    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    let mut client = sql(&guard);
     client
         .execute(
             "INSERT INTO xinyong.deferred_indexes (name, definition)
@@ -132,15 +141,8 @@ fn an_index_that_cannot_be_built_at_the_opening_is_left_for_the_next() {
             &[],
         )
         .unwrap();
-    let mut opened = PgStore::open(guard.db.url(), &guard.data());
-    for _ in 0..100 {
-        if indexes(&guard).len() == 3 {
-            break;
-        }
-        // The load's lock may outlive its client for a moment (see the test above).
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        opened = PgStore::open(guard.db.url(), &guard.data());
-    }
+    until_the_load_lock_is_given_back(&guard);
+    let opened = PgStore::open(guard.db.url(), &guard.data());
     assert!(opened.is_ok(), "{opened:?}");
     assert_eq!(indexes(&guard).len(), 3, "the others are built");
     let left: Vec<String> =
