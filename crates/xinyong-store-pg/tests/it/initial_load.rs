@@ -18,7 +18,7 @@ fn sql(guard: &Fresh) -> postgres::Client {
 
 /// The store's indexes of `LEFT_OUT` with their definitions, by name.
 fn indexes(guard: &Fresh) -> Vec<(String, String)> {
-    let mut client = sql(&guard);
+    let mut client = sql(guard);
     client
         .query(
             "SELECT indexname::text, indexdef FROM pg_indexes
@@ -32,7 +32,7 @@ fn indexes(guard: &Fresh) -> Vec<(String, String)> {
 }
 
 fn written_down(guard: &Fresh) -> i64 {
-    let mut client = sql(&guard);
+    let mut client = sql(guard);
     client.query_one("SELECT count(*) FROM xinyong.deferred_indexes", &[]).unwrap().get(0)
 }
 
