@@ -150,6 +150,46 @@ fn a_bad_row_in_a_later_chunk_is_rejected_alone_or_takes_the_batch_with_it() {
     assert_eq!((stats["records"].as_u64(), stats["subjects"].as_u64()), (Some(19_999), Some(19_999)));
 }
 
+/// Chunks are validated on several threads but written in the order of the file: a key filed twice,
+/// in the first chunk and in the fourth, keeps the later row, and bad rows in four chunks are reported
+/// in row order.
+#[test]
+fn chunks_validated_side_by_side_are_written_in_the_order_of_the_file() {
+    const ROWS: u32 = 30_000;
+    let bad_rows = [10, 9_000, 17_002, 29_999];
+    let repeat = 25_000;
+    let uscc = |i: u32| xinyong_domain::ids::complete_uscc(&format!("91310115MA{i:06}")).unwrap();
+    let lines: Vec<String> = (0..ROWS)
+        .map(|i| {
+            let row = i + 2;
+            let mut code = uscc(if row == repeat { 100 } else { i });
+            if bad_rows.contains(&row) {
+                let wrong = if code.ends_with('0') { '1' } else { '0' };
+                code.pop();
+                code.push(wrong);
+            }
+            let (number, fine) = if row == repeat { (100, 7) } else { (i, 1) };
+            format!("上海测试{number}有限公司,法人及非法人组织,{code},,,沪市监罚〔2025〕{number}号,罚款,罚款,{fine},2025-03-07,上海市市场监督管理局")
+        })
+        .collect();
+    let p = Platform::new();
+    let f = p.file("long.csv", penalty_csv(&lines.iter().map(String::as_str).collect::<Vec<_>>()).as_bytes());
+    let (out, v) = p.ingest("sh_amr", "admin_penalty", &f, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let counts = ["accepted", "rejected", "created", "updated"].map(|k| v[k].as_u64().unwrap());
+    assert_eq!(counts, [29_996, 4, 29_995, 1]);
+    let rows: Vec<u64> = errors_of(&v).into_iter().map(|(row, _, _)| row).collect();
+    assert_eq!(rows, bad_rows.map(u64::from));
+
+    let store = SqliteStore::open(&p.data()).unwrap();
+    let id = xinyong_domain::ids::Uscc::parse(&uscc(100)).unwrap();
+    let subject =
+        store.find_subject(&SubjectKey::Identifier(xinyong_domain::ids::Identifier::Uscc(id))).unwrap().unwrap();
+    let records = store.records_of(subject.id).unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!((records[0].version, records[0].fields.get("fine_amount").map(String::as_str)), (2, Some("7")));
+}
+
 fn dump(p: &Platform) -> Vec<(String, String, String)> {
     let store = SqliteStore::open(&p.data()).unwrap();
     let mut out = Vec::new();
