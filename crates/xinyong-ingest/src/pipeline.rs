@@ -31,7 +31,7 @@ use crate::header::{HeaderError, HeaderMap};
 use crate::reader::{FileError, Format, RawRow, RowError, RowReader};
 use crate::validate::Validator;
 
-/// Rows per chunk sent from the reader thread to the writer. Each chunk costs the store a few
+/// Rows per chunk sent from the reader thread through a validator to the writer. Each chunk costs the store a few
 /// statements (on PostgreSQL, round trips while the server waits): with 8,192 rows a 100,000-subject
 /// PostgreSQL load took 7–10 % less time than with 2,048, and 16,384 (2 queued) was slower again
 /// (`docs/scale.md` §6).
@@ -130,9 +130,9 @@ pub fn ingest_tracked(
     outcome.unwrap_or_else(|| Err(IngestError::File("the file was not read".to_owned())))
 }
 
-/// Loads files in order, one batch each. One thread reads and validates file after file while the
-/// caller's thread writes and commits them, so the next file is being read while the store commits
-/// the one before. `done` gets each file's outcome, in order, once its batch is committed or dropped,
+/// Loads files in order, one batch each. One thread reads file after file and validator threads
+/// validate its chunks while the caller's thread writes and commits them, so the next file is being
+/// read while the store commits the one before. `done` gets each file's outcome, in order, once its batch is committed or dropped,
 /// and answers whether to go on; the files after a `false` are not stored.
 pub fn ingest_sequence<'a>(
     store: &dyn Store,
