@@ -39,7 +39,8 @@ impl Cell {
     pub fn is_empty(&self) -> bool {
         match self {
             Cell::Empty => true,
-            Cell::Text(s) => s.trim().is_empty(),
+            // Not `trim`, which decodes the text from both ends: every cell is asked, some twice.
+            Cell::Text(s) => s.chars().all(char::is_whitespace),
             _ => false,
         }
     }
@@ -89,7 +90,7 @@ pub fn parse_cell(field: &Field, cell: &Cell, today: NaiveDate) -> Result<Option
     }
     let value = match field.field_type {
         FieldType::Text => parse_text(cell)?,
-        FieldType::Date => parse_date_cell(cell)?.to_string(),
+        FieldType::Date => date_text(parse_date_cell(cell)?),
         FieldType::Integer => parse_integer(cell)?,
         FieldType::Decimal => parse_decimal(cell)?,
         FieldType::Enum => parse_enum(field, cell)?,
@@ -169,7 +170,10 @@ fn bad_char() -> ValueError {
 pub fn parse_date_cell(cell: &Cell) -> Result<NaiveDate, ValueError> {
     match cell {
         Cell::Date(d) => Ok(*d),
-        Cell::Text(s) => parse_date(&normalize_text(s)),
+        Cell::Text(s) => match iso_date(s.trim()) {
+            Some(date) => Ok(date),
+            None => parse_date(&normalize_text(s)),
+        },
         Cell::Number(n) if n.fract() == 0.0 && (19000101.0..=21001231.0).contains(n) => {
             parse_date(&format!("{}", *n as i64))
         }
@@ -178,6 +182,11 @@ pub fn parse_date_cell(cell: &Cell) -> Result<NaiveDate, ValueError> {
 }
 
 pub fn parse_date(s: &str) -> Result<NaiveDate, ValueError> {
+    iso_date(s.trim()).map_or_else(|| parse_date_forms(s), Ok)
+}
+
+/// Every form [`parse_date`] takes, `YYYY-MM-DD` too (the tests compare [`iso_date`] with it).
+fn parse_date_forms(s: &str) -> Result<NaiveDate, ValueError> {
     let bad = || ValueError::new("bad_date", format!("{s:?} is not a date (use 2018-04-27)"));
     let s = s.trim();
     // Drop a time part: "2018-04-27 00:00:00", "2018-04-27T08:00:00+08:00".
@@ -206,6 +215,38 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, ValueError> {
         return Err(bad());
     }
     Ok(date)
+}
+
+/// `YYYY-MM-DD` exactly, the form of nearly every file's dates and of every stored one, read without
+/// allocating; `None` for anything else, which [`parse_date`] reads or rejects the long way.
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let number =
+        |digits: &[u8]| digits.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
+    let year = i32::try_from(number(b.get(..4)?)?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, number(b.get(5..7)?)?, number(b.get(8..)?)?)?;
+    (1900..=2200).contains(&year).then_some(date)
+}
+
+/// A date as records store it, `YYYY-MM-DD` (what `NaiveDate` displays for years 0–9999), written
+/// directly: every row stores two or three dates, and `Display` goes through the formatter.
+pub fn date_text(date: NaiveDate) -> String {
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        return date.to_string();
+    }
+    let digits =
+        |n: u32, width: u32| (0..width).rev().map(move |place| char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+    let mut out = String::with_capacity(10);
+    out.extend(digits(year.unsigned_abs(), 4));
+    out.push('-');
+    out.extend(digits(date.month(), 2));
+    out.push('-');
+    out.extend(digits(date.day(), 2));
+    out
 }
 
 fn parse_integer(cell: &Cell) -> Result<String, ValueError> {
@@ -273,17 +314,23 @@ fn parse_code(kind: Option<CodeKind>, cell: &Cell, today: NaiveDate) -> Result<S
         Cell::Number(n) if n.fract() != 0.0 || n.abs() >= 1e15 => {
             return Err(ValueError::from_id(IdError::MangledNumber));
         }
+        // The identifier normalisation maps full-width characters and drops spaces itself (a test
+        // shows it gives the same as after `normalize_text`), so a text cell is not copied first.
+        Cell::Text(s) => return parse_code_text(kind, &ids::normalize(s), today),
         other => cell_text(other),
     };
-    let n = ids::normalize(&text);
-    if ids::is_mangled_number(&n) {
+    parse_code_text(kind, &ids::normalize(&text), today)
+}
+
+fn parse_code_text(kind: Option<CodeKind>, n: &str, today: NaiveDate) -> Result<String, ValueError> {
+    if ids::is_mangled_number(n) {
         return Err(ValueError::from_id(IdError::MangledNumber));
     }
     let parsed = match kind {
-        Some(CodeKind::Uscc) => Uscc::parse(&n).map(|u| u.as_str().to_owned()),
-        Some(CodeKind::OrgCode) => OrgCode::parse(&n).map(|o| o.as_str().to_owned()),
-        Some(CodeKind::ResidentId) => ResidentId::parse(&n, today).map(|r| r.as_str().to_owned()),
-        None => Ok(n),
+        Some(CodeKind::Uscc) => Uscc::parse(n).map(|u| u.as_str().to_owned()),
+        Some(CodeKind::OrgCode) => OrgCode::parse(n).map(|o| o.as_str().to_owned()),
+        Some(CodeKind::ResidentId) => ResidentId::parse(n, today).map(|r| r.as_str().to_owned()),
+        None => Ok(n.to_owned()),
     };
     parsed.map_err(ValueError::from_id)
 }
@@ -368,6 +415,32 @@ mod tests {
         #[test]
         fn date_parsing_never_panics(s in "\\PC{0,30}") {
             let _ = parse_date(&s);
+        }
+
+        /// The short way for `YYYY-MM-DD` reads exactly what the long way reads, and nothing else.
+        #[test]
+        fn iso_dates_read_as_every_form_does(s in "[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9-]{10}|\\PC{0,12}") {
+            match iso_date(&s) {
+                Some(date) => proptest::prop_assert_eq!(parse_date_forms(&s), Ok(date)),
+                None => {
+                    let iso_form = s.len() == 10
+                        && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+                    proptest::prop_assert!(!iso_form || parse_date_forms(&s).is_err(), "{s:?} read only the long way");
+                }
+            }
+        }
+
+        /// An identifier cell reads the same with or without the text normalisation first.
+        #[test]
+        fn identifier_normalisation_covers_text_normalisation(s in "[ 　0-9A-Za-z０-９Ａ-Ｚａ-ｚ－-]{0,24}|\\PC{0,24}") {
+            proptest::prop_assert_eq!(ids::normalize(&s), ids::normalize(&normalize_text(&s)));
+        }
+
+        /// Dates are stored as `Display` writes them.
+        #[test]
+        fn date_text_is_display(days in -1_000_000i32..4_000_000) {
+            let date = NaiveDate::from_num_days_from_ce_opt(days).unwrap_or_default();
+            proptest::prop_assert_eq!(date_text(date), date.to_string());
         }
 
         #[test]

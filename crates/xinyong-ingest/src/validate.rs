@@ -110,10 +110,13 @@ impl<'a> Validator<'a> {
         if let Some(g) = map.generation(self.item) {
             apply_implied(g, fields, &mut values);
         }
-        let failed: Vec<bool> =
-            (0..fields.len()).map(|f| issues.iter().any(|i| i.field.as_deref() == Some(&fields[f].label))).collect();
+        // A required field whose cell was wrong is not reported missing too.
+        let cell_issues = issues.len();
         for (f, field) in fields.iter().enumerate() {
-            if field.required && values[f].is_none() && !failed[f] {
+            if field.required
+                && values[f].is_none()
+                && !issues[..cell_issues].iter().any(|i| i.field.as_deref() == Some(&field.label))
+            {
                 issues.push(issue(row, field, "missing_value", format!("{} is required", field.label)));
             }
         }

@@ -17,6 +17,7 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;
 use xinyong_domain::subject::SubjectClaim;
+use xinyong_domain::value::date_text;
 use xinyong_store::commitment::CommitmentStep;
 use xinyong_store::subject_cache::SubjectCache;
 use xinyong_store::vault::Vault;
@@ -410,9 +411,9 @@ impl SqliteBatch<'_> {
     ) -> Result<(UpsertOutcome, Option<i64>)> {
         let draft = &record.head;
         let (fields, secret, hash) = (&record.fields_json, &record.secret, &record.content_hash);
-        let date = draft.date.to_string();
-        let end = draft.end_date.map(|d| d.to_string());
-        let public_until = draft.public_until.map(|d| d.to_string());
+        let date = date_text(draft.date);
+        let end = draft.end_date.map(date_text);
+        let public_until = draft.public_until.map(date_text);
         let m = &self.meta;
         let inserted = insert
             .execute(params![

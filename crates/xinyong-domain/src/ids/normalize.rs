@@ -9,13 +9,18 @@ use unicode_normalization::UnicodeNormalization;
 /// assert_eq!(xinyong_domain::ids::normalize(" ９１３１-0000 x "), "91310000X");
 /// ```
 pub fn normalize(input: &str) -> String {
-    // NFKC leaves ASCII unchanged: skip it for the common case.
+    // NFKC leaves ASCII unchanged: skip it for the common case, writing into a string of the input's
+    // length (collecting a filtered iterator grows it step by step, and every identifier cell of
+    // every row passes here, some more than once).
     if input.is_ascii() {
-        return input
-            .bytes()
-            .filter(|b| !b.is_ascii_whitespace() && *b != b'-')
-            .map(|b| char::from(b.to_ascii_uppercase()))
-            .collect();
+        let mut out = String::with_capacity(input.len());
+        out.extend(
+            input
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace() && *b != b'-')
+                .map(|b| char::from(b.to_ascii_uppercase())),
+        );
+        return out;
     }
     input.nfkc().filter(|c| !c.is_whitespace() && !is_hyphen(*c)).flat_map(char::to_uppercase).collect()
 }

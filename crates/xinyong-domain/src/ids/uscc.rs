@@ -13,13 +13,23 @@ const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Uscc(String);
 
-fn value_of(c: char) -> Option<u32> {
-    match c {
-        '0'..='9' => Some(c as u32 - '0' as u32),
-        'I' | 'O' | 'S' | 'V' | 'Z' => None,
-        'A'..='Y' => ALPHABET.find(c).map(|i| i as u32),
-        _ => None,
+/// Each ASCII character's value in [`ALPHABET`], `NONE` where it is not in it: a table rather than a
+/// search of the alphabet per character, since every USCC of every row passes here (the party's twice).
+const VALUES: [u8; 128] = {
+    let mut table = [NONE; 128];
+    let alphabet = ALPHABET.as_bytes();
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
     }
+    table
+};
+const NONE: u8 = u8::MAX;
+
+fn value_of(c: char) -> Option<u32> {
+    let value = *VALUES.get(c as usize)?;
+    (value != NONE).then_some(u32::from(value))
 }
 
 /// The check character for the first 17 characters (which must all be in the alphabet).
@@ -120,5 +130,17 @@ impl std::str::FromStr for Uscc {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
         Uscc::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_value_table_is_the_position_in_the_alphabet() {
+        for c in ('\0'..='\u{3100}').chain(['Ｙ', '\u{10FFFF}']) {
+            assert_eq!(value_of(c), ALPHABET.find(c).map(|i| i as u32), "{c:?}");
+        }
     }
 }
