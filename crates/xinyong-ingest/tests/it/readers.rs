@@ -314,6 +314,104 @@ fn json_lines_whose_first_line_is_not_an_object_are_not_json_lines() {
     assert_eq!(message, "binary data, not a JSON lines file");
 }
 
+/// The JSON lines reader reads what `serde_json::Value` reads, the way it read lines when it built
+/// one per line: headers in first-seen order, a key given twice keeps its first place and its last
+/// value, lists and objects make the row `bad_cell` (named by the first such key), other values than
+/// objects make it `bad_json`, and rows of empty values are skipped.
+fn jsonl_as_serde_json_reads_it(text: &str) -> (Vec<String>, Vec<Result<RawRow, RowError>>) {
+    let (mut headers, mut rows) = (Vec::<String>::new(), Vec::new());
+    for (i, line) in text.split('\n').enumerate() {
+        let row = i as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let object = match serde_json::from_str::<serde_json::Value>(line).unwrap() {
+            serde_json::Value::Object(object) => object,
+            other => {
+                let kind = match other {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Number(_) => "a number",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    _ => "null",
+                };
+                let message = format!("the line is {kind}, not an object");
+                rows.push(Err(RowError { row, code: "bad_json", message }));
+                continue;
+            }
+        };
+        let mut cells = Vec::new();
+        let mut bad = None;
+        for (key, value) in object {
+            let column = headers.iter().position(|h| *h == key).unwrap_or_else(|| {
+                headers.push(key.clone());
+                headers.len() - 1
+            });
+            let cell = match value {
+                serde_json::Value::Null => Cell::Empty,
+                serde_json::Value::Bool(b) => Cell::Bool(b),
+                serde_json::Value::Number(n) => Cell::Number(n.as_f64().unwrap()),
+                serde_json::Value::String(s) if s.trim().is_empty() => Cell::Empty,
+                serde_json::Value::String(s) => Cell::Text(s),
+                _ => {
+                    bad.get_or_insert(key);
+                    continue;
+                }
+            };
+            if cells.len() <= column {
+                cells.resize(column + 1, Cell::Empty);
+            }
+            cells[column] = cell;
+        }
+        if let Some(key) = bad {
+            let message = format!("{key:?} holds a list or an object, not a single value");
+            rows.push(Err(RowError { row, code: "bad_cell", message }));
+        } else if !cells.iter().all(Cell::is_empty) {
+            rows.push(Ok(RawRow { row, cells }));
+        }
+    }
+    (headers, rows)
+}
+
+fn json_member() -> impl Strategy<Value = String> {
+    let key = prop_oneof![Just("名称"), Just("金额"), Just("a"), Just("b\\\"q"), Just("\\u540d\\u79f0"), Just("日期")];
+    let value = prop_oneof![
+        Just("\"甲公司\"".to_owned()),
+        Just("\"  \"".to_owned()),
+        Just("\"\\u4e59\\n\"".to_owned()),
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+        Just("[1, [2]]".to_owned()),
+        Just("{\"x\": {}}".to_owned()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        (-1e6..1e6f64).prop_map(|n| format!("{n:?}")),
+    ];
+    (key, value).prop_map(|(k, v)| format!("\"{k}\": {v}"))
+}
+
+fn json_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => prop::collection::vec(json_member(), 0..6).prop_map(|m| format!("{{{}}}", m.join(", "))),
+        1 => prop_oneof![Just("[1, 2]"), Just("\"s\""), Just("7"), Just("false"), Just("null"), Just("  ")]
+            .prop_map(str::to_owned),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn json_lines_read_as_serde_json_values_would(
+        first in prop::collection::vec(json_member(), 1..6),
+        rest in prop::collection::vec(json_line(), 0..12),
+    ) {
+        let text = [format!("{{{}}}", first.join(", "))].into_iter().chain(rest).collect::<Vec<_>>().join("\n");
+        let (headers, expected) = jsonl_as_serde_json_reads_it(&text);
+        let mut reader = open_ok(&text, Jsonl);
+        prop_assert_eq!(drain(reader.as_mut()), expected);
+        prop_assert_eq!(reader.headers(), headers.as_slice());
+    }
+}
+
 // ---- no input makes a reader panic -------------------------------------------------------
 
 /// Reads everything; any outcome but a panic (or a row wider than the header) is fine.

@@ -96,7 +96,13 @@ fn read_error(e: io::Error) -> FileError {
 /// A cell from text as found in a file: whitespace-only text is [`Cell::Empty`]; other text is kept
 /// as written (normalisation is the validator's job).
 fn text_cell(s: &str) -> Cell {
-    if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) }
+    owned_text_cell(s.to_owned())
+}
+
+/// [`text_cell`] of text already owned.
+fn owned_text_cell(s: String) -> Cell {
+    let cell = Cell::Text(s);
+    if cell.is_empty() { Cell::Empty } else { cell }
 }
 
 /// `s` on one line and at most `max` characters, for quoting labels or foreign error messages.
