@@ -218,7 +218,7 @@ impl RowReader for JsonlReader {
 
 /// A line's JSON value, read without building a map: an object's members, or the kind of anything
 /// else. (Reading each line into a `serde_json::Value` built an ordered hash map per line and hashed
-/// every key twice; that was most of the reader's time on JSON lines.)
+/// every key twice; that was about half the reader's time on JSON lines.)
 enum TopLevel<'a> {
     /// The members in the order written, a key given twice as often as given.
     Object(Vec<(Cow<'a, str>, Member)>),
