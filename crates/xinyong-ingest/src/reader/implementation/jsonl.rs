@@ -135,8 +135,9 @@ impl JsonlReader {
     fn row_of(&mut self, members: Vec<(Cow<'_, str>, Member)>) -> Option<Result<RawRow, RowError>> {
         let row = self.line_no;
         let mut cells = Vec::with_capacity(self.headers.len());
-        // Columns in the order their keys first appear, and those whose value is a list or an object.
-        let (mut seen, mut order, mut nested) = (Vec::new(), Vec::with_capacity(members.len()), Vec::new());
+        // Columns in the order their keys first appear; per column, whether its (last) value is a list
+        // or an object, `None` while its key has not been given.
+        let (mut order, mut nested) = (Vec::with_capacity(members.len()), Vec::new());
         for (key, member) in members {
             let column = match self.column_of(key) {
                 Ok(column) => column,
@@ -144,21 +145,17 @@ impl JsonlReader {
             };
             if cells.len() <= column {
                 cells.resize(column + 1, Cell::Empty);
-                seen.resize(column + 1, false);
+                nested.resize(column + 1, None);
             }
-            if !seen[column] {
-                seen[column] = true;
+            if nested[column].is_none() {
                 order.push(column);
             }
-            match member {
-                Member::Cell(cell) => {
-                    cells[column] = cell;
-                    nested.retain(|&c| c != column);
-                }
-                Member::Nested => nested.push(column),
+            nested[column] = Some(matches!(member, Member::Nested));
+            if let Member::Cell(cell) = member {
+                cells[column] = cell;
             }
         }
-        if let Some(&column) = order.iter().find(|c| nested.contains(c)) {
+        if let Some(&column) = order.iter().find(|&&c| nested[c] == Some(true)) {
             let key = self.headers.get(column).map(String::as_str).unwrap_or_default();
             let message = format!("{:?} holds a list or an object, not a single value", one_line(key, 40));
             return Some(Err(RowError { row, code: code::BAD_CELL, message }));
