@@ -434,3 +434,83 @@ fn a_sequence_of_files_commits_in_order_and_stops_at_the_first_bad_file() {
         assert_eq!(stats["records"].as_u64(), Some(4), "{stats}");
     }
 }
+
+/// The files of a sequence are read and validated ahead of the store, but written in their order, chunk
+/// by chunk: a key of the first file's last chunk, filed again in the second file's first row, keeps
+/// the second file's row, and a key of the first file's first row, filed again in a third file, keeps
+/// the third's; each batch reports its own rows and row numbers — on both backends.
+#[test]
+fn a_key_filed_again_in_a_later_file_of_a_sequence_keeps_the_later_row() {
+    use xinyong_cli::args::Global;
+    use xinyong_cli::commands::{FileJob, ingest_batches};
+    use xinyong_domain::ids::{Identifier, Uscc, complete_uscc};
+    use xinyong_ingest::reader::{EncodingChoice, Format};
+
+    const ROWS: u32 = 20_000;
+    const BAD_ROW: u32 = 15_000;
+    let uscc = |i: u32| complete_uscc(&format!("91310115MA{i:06}")).unwrap();
+    let line = |i: u32, fine: u32, code: String| {
+        format!(
+            "上海测试{i}有限公司,法人及非法人组织,{code},,,沪市监罚〔2025〕{i}号,罚款,罚款,{fine},2025-03-07,上海市市场监督管理局"
+        )
+    };
+    let csv = |lines: Vec<String>| penalty_csv(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let first = csv((0..ROWS).map(|i| line(i, 1, uscc(i))).collect());
+    // The second file repeats the first file's last key in its row 2 (the header is row 1), then
+    // files new keys from row 3 on.
+    let mut second = vec![line(ROWS - 1, 7, uscc(ROWS - 1))];
+    second.extend((ROWS..2 * ROWS).map(|i| {
+        let mut code = uscc(i);
+        if i - ROWS + 3 == BAD_ROW {
+            let wrong = if code.ends_with('0') { '1' } else { '0' };
+            code.pop();
+            code.push(wrong);
+        }
+        line(i, 1, code)
+    }));
+    let second = csv(second);
+    let third = csv(vec![line(0, 9, uscc(0))]);
+
+    for p in [Platform::new(), Platform::postgres()] {
+        let jobs: Vec<FileJob> = [("1.csv", &first), ("2.csv", &second), ("3.csv", &third)]
+            .into_iter()
+            .map(|(name, text)| FileJob {
+                unit: "sh_amr".into(),
+                item: "admin_penalty".into(),
+                path: p.file(name, text.as_bytes()),
+                format: Format::Csv,
+                encoding: EncodingChoice::Auto,
+            })
+            .collect();
+        let g =
+            Global { data: p.data(), database_url: p.db.as_ref().map(|d| d.url().to_owned()), json: true, now: None };
+        let store = xinyong_cli::context::open_store(&g).unwrap();
+        let mut seen = Vec::new();
+        ingest_batches(&g, &*store, &jobs, false, |file, report, _| {
+            let errors: Vec<u64> = report.errors.iter().map(|e| e.row).collect();
+            let name = file.path.file_name().unwrap().to_string_lossy().into_owned();
+            seen.push((name, report.accepted, report.rejected, report.created, report.updated, errors));
+            Ok(())
+        })
+        .unwrap();
+        let bad = u64::from(BAD_ROW);
+        assert_eq!(
+            seen,
+            [
+                ("1.csv".to_owned(), 20_000, 0, 20_000, 0, vec![]),
+                ("2.csv".to_owned(), 20_000, 1, 19_999, 1, vec![bad]),
+                ("3.csv".to_owned(), 1, 0, 0, 1, vec![]),
+            ]
+        );
+
+        for (i, fine) in [(ROWS - 1, "7"), (0, "9"), (ROWS, "1")] {
+            let key = SubjectKey::Identifier(Identifier::Uscc(Uscc::parse(&uscc(i)).unwrap()));
+            let subject = store.find_subject(&key).unwrap().unwrap();
+            let records = store.records_of(subject.id).unwrap();
+            let kept: Vec<(u32, Option<&str>)> =
+                records.iter().map(|r| (r.version, r.fields.get("fine_amount").map(String::as_str))).collect();
+            let version = if i == ROWS { 1 } else { 2 };
+            assert_eq!(kept, [(version, Some(fine))], "the record of row {i}");
+        }
+    }
+}
