@@ -110,22 +110,42 @@ fn all_or_nothing_with_a_bad_row_stores_nothing_and_exits_1() {
     assert_eq!(v["accepted"], 2);
 }
 
+/// The USCC of test company `i`: `91310115MA`, `i` in six digits and the check digit.
+fn company_uscc(i: u32) -> String {
+    xinyong_domain::ids::complete_uscc(&format!("91310115MA{i:06}")).unwrap()
+}
+
+/// `code` with its check digit made wrong.
+fn with_wrong_check_digit(mut code: String) -> String {
+    let wrong = if code.ends_with('0') { '1' } else { '0' };
+    code.pop();
+    code.push(wrong);
+    code
+}
+
+/// A penalty row of test company `number` under `code`: its name and decision number carry the number.
+fn company_penalty(number: u32, code: &str, fine: u32) -> String {
+    format!(
+        "上海测试{number}有限公司,法人及非法人组织,{code},,,沪市监罚〔2025〕{number}号,罚款,罚款,{fine},2025-03-07,上海市市场监督管理局"
+    )
+}
+
+fn csv_of(lines: &[String]) -> String {
+    penalty_csv(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// A file of `rows` penalties of distinct companies, longer than one chunk of the ingest pipeline
 /// (8,192 rows), whose row `bad` (as a spreadsheet counts, the header being row 1) has a wrong check
 /// digit.
 fn long_penalty_csv(rows: u32, bad: u32) -> String {
     let lines: Vec<String> = (0..rows)
         .map(|i| {
-            let mut uscc = xinyong_domain::ids::complete_uscc(&format!("91310115MA{i:06}")).unwrap();
-            if i + 2 == bad {
-                let wrong = if uscc.ends_with('0') { '1' } else { '0' };
-                uscc.pop();
-                uscc.push(wrong);
-            }
-            format!("上海测试{i}有限公司,法人及非法人组织,{uscc},,,沪市监罚〔2025〕{i}号,罚款,罚款,1,2025-03-07,上海市市场监督管理局")
+            let uscc = company_uscc(i);
+            let uscc = if i + 2 == bad { with_wrong_check_digit(uscc) } else { uscc };
+            company_penalty(i, &uscc, 1)
         })
         .collect();
-    penalty_csv(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+    csv_of(&lines)
 }
 
 #[test]
@@ -158,22 +178,17 @@ fn chunks_validated_side_by_side_are_written_in_the_order_of_the_file() {
     const ROWS: u32 = 30_000;
     let bad_rows = [10, 9_000, 17_002, 29_999];
     let repeat = 25_000;
-    let uscc = |i: u32| xinyong_domain::ids::complete_uscc(&format!("91310115MA{i:06}")).unwrap();
     let lines: Vec<String> = (0..ROWS)
         .map(|i| {
             let row = i + 2;
-            let mut code = uscc(if row == repeat { 100 } else { i });
-            if bad_rows.contains(&row) {
-                let wrong = if code.ends_with('0') { '1' } else { '0' };
-                code.pop();
-                code.push(wrong);
-            }
+            let code = company_uscc(if row == repeat { 100 } else { i });
+            let code = if bad_rows.contains(&row) { with_wrong_check_digit(code) } else { code };
             let (number, fine) = if row == repeat { (100, 7) } else { (i, 1) };
-            format!("上海测试{number}有限公司,法人及非法人组织,{code},,,沪市监罚〔2025〕{number}号,罚款,罚款,{fine},2025-03-07,上海市市场监督管理局")
+            company_penalty(number, &code, fine)
         })
         .collect();
     let p = Platform::new();
-    let f = p.file("long.csv", penalty_csv(&lines.iter().map(String::as_str).collect::<Vec<_>>()).as_bytes());
+    let f = p.file("long.csv", csv_of(&lines).as_bytes());
     let (out, v) = p.ingest("sh_amr", "admin_penalty", &f, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let counts = ["accepted", "rejected", "created", "updated"].map(|k| v[k].as_u64().unwrap());
@@ -182,7 +197,7 @@ fn chunks_validated_side_by_side_are_written_in_the_order_of_the_file() {
     assert_eq!(rows, bad_rows.map(u64::from));
 
     let store = SqliteStore::open(&p.data()).unwrap();
-    let id = xinyong_domain::ids::Uscc::parse(&uscc(100)).unwrap();
+    let id = xinyong_domain::ids::Uscc::parse(&company_uscc(100)).unwrap();
     let subject =
         store.find_subject(&SubjectKey::Identifier(xinyong_domain::ids::Identifier::Uscc(id))).unwrap().unwrap();
     let records = store.records_of(subject.id).unwrap();
@@ -443,33 +458,22 @@ fn a_sequence_of_files_commits_in_order_and_stops_at_the_first_bad_file() {
 fn a_key_filed_again_in_a_later_file_of_a_sequence_keeps_the_later_row() {
     use xinyong_cli::args::Global;
     use xinyong_cli::commands::{FileJob, ingest_batches};
-    use xinyong_domain::ids::{Identifier, Uscc, complete_uscc};
+    use xinyong_domain::ids::{Identifier, Uscc};
     use xinyong_ingest::reader::{EncodingChoice, Format};
 
     const ROWS: u32 = 20_000;
     const BAD_ROW: u32 = 15_000;
-    let uscc = |i: u32| complete_uscc(&format!("91310115MA{i:06}")).unwrap();
-    let line = |i: u32, fine: u32, code: String| {
-        format!(
-            "上海测试{i}有限公司,法人及非法人组织,{code},,,沪市监罚〔2025〕{i}号,罚款,罚款,{fine},2025-03-07,上海市市场监督管理局"
-        )
-    };
-    let csv = |lines: Vec<String>| penalty_csv(&lines.iter().map(String::as_str).collect::<Vec<_>>());
-    let first = csv((0..ROWS).map(|i| line(i, 1, uscc(i))).collect());
+    let first = csv_of(&(0..ROWS).map(|i| company_penalty(i, &company_uscc(i), 1)).collect::<Vec<_>>());
     // The second file repeats the first file's last key in its row 2 (the header is row 1), then
     // files new keys from row 3 on.
-    let mut second = vec![line(ROWS - 1, 7, uscc(ROWS - 1))];
+    let mut second = vec![company_penalty(ROWS - 1, &company_uscc(ROWS - 1), 7)];
     second.extend((ROWS..2 * ROWS).map(|i| {
-        let mut code = uscc(i);
-        if i - ROWS + 3 == BAD_ROW {
-            let wrong = if code.ends_with('0') { '1' } else { '0' };
-            code.pop();
-            code.push(wrong);
-        }
-        line(i, 1, code)
+        let code = company_uscc(i);
+        let code = if i - ROWS + 3 == BAD_ROW { with_wrong_check_digit(code) } else { code };
+        company_penalty(i, &code, 1)
     }));
-    let second = csv(second);
-    let third = csv(vec![line(0, 9, uscc(0))]);
+    let second = csv_of(&second);
+    let third = csv_of(&[company_penalty(0, &company_uscc(0), 9)]);
 
     for p in [Platform::new(), Platform::postgres()] {
         let jobs: Vec<FileJob> = [("1.csv", &first), ("2.csv", &second), ("3.csv", &third)]
@@ -504,7 +508,7 @@ fn a_key_filed_again_in_a_later_file_of_a_sequence_keeps_the_later_row() {
         );
 
         for (i, fine) in [(ROWS - 1, "7"), (0, "9"), (ROWS, "1")] {
-            let key = SubjectKey::Identifier(Identifier::Uscc(Uscc::parse(&uscc(i)).unwrap()));
+            let key = SubjectKey::Identifier(Identifier::Uscc(Uscc::parse(&company_uscc(i)).unwrap()));
             let subject = store.find_subject(&key).unwrap().unwrap();
             let records = store.records_of(subject.id).unwrap();
             let kept: Vec<(u32, Option<&str>)> =
