@@ -191,7 +191,7 @@ mod tests {
         let mut largest = 0;
         for _ in 0..40 {
             checkpointer.settle();
-            // 100 rows of 1,000 bytes: about 4 WAL frames of 32 KiB (~130 KiB) per transaction.
+            // 100 rows of 1,000 bytes: about 7 WAL frames of 16 KiB (~120 KiB) per transaction.
             writer
                 .execute_batch("BEGIN IMMEDIATE")
                 .and_then(|()| {
@@ -208,7 +208,7 @@ mod tests {
         drop(checkpointer);
         let rows: i64 = writer.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
         assert_eq!(rows, 4000);
-        // Growing, the WAL would reach 40 transactions' frames (several MB); written over, about one's.
+        // Growing, the WAL would reach 40 transactions' frames (about 5 MB); written over, about one's.
         assert!(largest < 1 << 20, "the WAL grew to {largest} bytes");
     }
 }

@@ -10,14 +10,12 @@ use crate::db_err;
 pub const DB_FILE: &str = "xinyong.db";
 
 /// Pages of a new database file, in bytes (SQLite's default is 4,096). A stored record is ~900 bytes, so
-/// a 4 KiB leaf holds four and wastes about a tenth of itself; larger pages also mean fewer B-tree pages
-/// per insert and shallower trees. 16 KiB against 4 KiB: a bulk copy of 1 M records into the `records`
-/// table took 8.7–10.1 s instead of 12.3–13.4 s (sqlite3 shell, 20 transactions, this machine,
-/// 2026-12-04). 32 KiB against 16 KiB: a 1,000,000-subject load took 122.7 s instead of 127.5 s (means of
-/// seven and five runs, alternating, 2026-12-06: near this machine's noise); 64 KiB was no faster than 32
-/// (`docs/ingest.md`, "Page size").
+/// a 4 KiB leaf holds four and wastes about a tenth of itself; 16 KiB pages also halve the B-tree pages
+/// an insert touches and the WAL frames it writes. A bulk copy of 1 M records into the `records` table
+/// took 8.7–10.1 s instead of 12.3–13.4 s (sqlite3 shell, 20 transactions, this machine, 2026-12-04).
+/// 32 and 64 KiB were tried on 2026-12-06 and loaded no faster (`docs/ingest.md`, "Page size").
 /// It applies only when the file is created: an existing store keeps its page size.
-const PAGE_SIZE: u32 = 32_768;
+const PAGE_SIZE: u32 = 16_384;
 
 /// How long a connection waits for another's lock before it gives up, in milliseconds.
 pub const BUSY_TIMEOUT_MS: u32 = 10_000;
