@@ -13,6 +13,9 @@ pub fn normalize(input: &str) -> String {
     // length (collecting a filtered iterator grows it step by step, and every identifier cell of
     // every row passes here, some more than once).
     if input.is_ascii() {
+        if input.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+            return input.to_owned();
+        }
         let mut out = String::with_capacity(input.len());
         out.extend(
             input

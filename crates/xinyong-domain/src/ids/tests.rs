@@ -205,7 +205,56 @@ fn uscc_strategy() -> impl Strategy<Value = String> {
         .prop_filter("embedded org check must be in the USCC alphabet", |s| Uscc::parse(s).is_ok())
 }
 
+/// The USCC rules read character by character, as `Uscc::parse` read them before it went by bytes.
+fn uscc_by_chars(input: &str) -> Result<String, IdError> {
+    let n = normalize(input);
+    if n.is_empty() {
+        return Err(IdError::Empty);
+    }
+    if is_mangled_number(&n) {
+        return Err(IdError::MangledNumber);
+    }
+    if n.chars().count() != 18 {
+        return Err(IdError::BadLength);
+    }
+    if !n.chars().all(|c| uscc::ALPHABET.contains(c)) {
+        return Err(IdError::BadChar);
+    }
+    // GB 32100-2015's weights, and the check character's place in the alphabet.
+    let weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let sum: usize = n.chars().zip(weights).map(|(c, w)| uscc::ALPHABET.find(c).unwrap_or(0) * w).sum();
+    let expected = uscc::ALPHABET.chars().nth((31 - sum % 31) % 31);
+    if n.chars().nth(17) != expected {
+        return Err(IdError::BadCheckDigit);
+    }
+    let body: Vec<u32> =
+        n[8..16].chars().map(|c| c.to_digit(36).ok_or(IdError::BadOrgCode)).collect::<Result<_, _>>()?;
+    let body: [u32; 8] = body.try_into().map_err(|_| IdError::BadOrgCode)?;
+    if n.chars().nth(16) != Some(org_code::check_char(&body)) {
+        return Err(IdError::BadOrgCode);
+    }
+    Ok(n)
+}
+
 proptest! {
+    /// Valid codes, codes with one character changed, shortened or lengthened, full-width or spaced,
+    /// and any text: the byte-wise parser answers as the character rules do.
+    #[test]
+    fn a_uscc_parses_as_the_character_rules_read_it(
+        code in uscc_strategy(), pos in 0usize..18, with in "[0-9A-Z]|[ａ-ｚ０-９Ａ-Ｚ 　-]|\\PC", how in 0u8..5,
+        any in "\\PC{0,24}|[0-9A-Z]{16,20}"
+    ) {
+        let mut chars: Vec<char> = code.chars().collect();
+        let candidate: String = match how {
+            0 => code.clone(),
+            1 => { chars.splice(pos..=pos, with.chars()); chars.into_iter().collect() }
+            2 => { chars.insert(pos, with.chars().next().unwrap_or('0')); chars.into_iter().collect() }
+            3 => { chars.remove(pos); chars.into_iter().collect() }
+            _ => any,
+        };
+        prop_assert_eq!(Uscc::parse(&candidate).map(Uscc::into_string), uscc_by_chars(&candidate), "{:?}", candidate);
+    }
+
     #[test]
     fn classify_never_panics(s in "\\PC{0,40}") {
         let _ = classify(&s, today());

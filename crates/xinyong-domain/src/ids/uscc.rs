@@ -34,16 +34,22 @@ fn value_of(c: char) -> Option<u32> {
 
 /// The check character for the first 17 characters (which must all be in the alphabet).
 pub fn check_char(first17: &str) -> Option<char> {
-    let mut sum = 0;
+    let mut values = [0u32; 18];
     let mut count = 0;
-    for (c, w) in first17.chars().zip(WEIGHTS) {
-        sum += value_of(c)? * w;
+    for (slot, c) in values.iter_mut().zip(first17.chars()) {
+        *slot = value_of(c)?;
         count += 1;
     }
     if count != 17 || first17.chars().count() != 17 {
         return None;
     }
-    ALPHABET.chars().nth(((31 - sum % 31) % 31) as usize)
+    ALPHABET.chars().nth(check_value(&values) as usize)
+}
+
+/// The check character's value for the values of the first 17 characters (the 18th is not read).
+fn check_value(values: &[u32; 18]) -> u32 {
+    let sum: u32 = values.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+    (31 - sum % 31) % 31
 }
 
 impl Uscc {
@@ -55,24 +61,33 @@ impl Uscc {
         if super::is_mangled_number(&n) {
             return Err(IdError::MangledNumber);
         }
-        if n.chars().count() != 18 {
-            return Err(IdError::BadLength);
+        // Every character of the alphabet is one byte: 18 bytes of ASCII are the only text that can pass,
+        // and they are checked byte by byte (every USCC of every row passes here, the party's twice).
+        let bytes = n.as_bytes();
+        if bytes.len() != 18 || !n.is_ascii() {
+            return Err(if n.chars().count() == 18 { IdError::BadChar } else { IdError::BadLength });
         }
-        if !n.chars().all(|c| value_of(c).is_some()) {
-            return Err(IdError::BadChar);
+        let mut values = [0u32; 18];
+        for (slot, &b) in values.iter_mut().zip(bytes) {
+            *slot = value_of(char::from(b)).ok_or(IdError::BadChar)?;
         }
-        let expected = check_char(&n[..17]).ok_or(IdError::BadChar)?;
-        if n.chars().nth(17) != Some(expected) {
+        if values[17] != check_value(&values) {
             return Err(IdError::BadCheckDigit);
         }
+        // Characters 9–16, each a digit or an upper-case letter, are the organisation code's body.
         let mut body = [0u32; 8];
-        for (slot, c) in body.iter_mut().zip(n[8..16].chars()) {
-            *slot = c.to_digit(36).ok_or(IdError::BadOrgCode)?;
+        for (slot, &b) in body.iter_mut().zip(&bytes[8..16]) {
+            *slot = char::from(b).to_digit(36).ok_or(IdError::BadOrgCode)?;
         }
-        if n.chars().nth(16) != Some(org_code::check_char(&body)) {
+        if char::from(bytes[16]) != org_code::check_char(&body) {
             return Err(IdError::BadOrgCode);
         }
         Ok(Uscc(n))
+    }
+
+    /// The normalised code, without a copy.
+    pub fn into_string(self) -> String {
+        self.0
     }
 
     pub fn as_str(&self) -> &str {
