@@ -34,21 +34,19 @@ fn value_of(c: char) -> Option<u32> {
 
 /// The check character for the first 17 characters (which must all be in the alphabet).
 pub fn check_char(first17: &str) -> Option<char> {
-    let mut values = [0u32; 18];
-    let mut count = 0;
+    if first17.chars().count() != 17 {
+        return None;
+    }
+    let mut values = [0u32; 17];
     for (slot, c) in values.iter_mut().zip(first17.chars()) {
         *slot = value_of(c)?;
-        count += 1;
-    }
-    if count != 17 || first17.chars().count() != 17 {
-        return None;
     }
     ALPHABET.chars().nth(check_value(&values) as usize)
 }
 
-/// The check character's value for the values of the first 17 characters (the 18th is not read).
-fn check_value(values: &[u32; 18]) -> u32 {
-    let sum: u32 = values.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+/// The check character's value for the values of the first 17 characters.
+fn check_value(first17: &[u32]) -> u32 {
+    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
     (31 - sum % 31) % 31
 }
 
@@ -71,7 +69,7 @@ impl Uscc {
         for (slot, &b) in values.iter_mut().zip(bytes) {
             *slot = value_of(char::from(b)).ok_or(IdError::BadChar)?;
         }
-        if values[17] != check_value(&values) {
+        if values[17] != check_value(&values[..17]) {
             return Err(IdError::BadCheckDigit);
         }
         // Characters 9–16, each a digit or an upper-case letter, are the organisation code's body.
