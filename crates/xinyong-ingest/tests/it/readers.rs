@@ -412,6 +412,79 @@ proptest! {
     }
 }
 
+// ---- CSV text is checked as each field on its own would be -------------------------------
+
+/// Pieces of a field's bytes: text, and characters cut apart, so that a field may end inside a
+/// character the next one completes (the record's bytes as a whole are then valid UTF-8).
+fn field_piece() -> impl Strategy<Value = &'static [u8]> {
+    let name = "名".as_bytes();
+    let rare = "𠀀".as_bytes();
+    prop::sample::select(vec![
+        b"a".as_slice(),
+        b"1",
+        b" ",
+        name,
+        &name[..1],
+        &name[1..],
+        &name[2..],
+        rare,
+        &rare[..3],
+        &rare[3..],
+        "\u{FFFD}".as_bytes(),
+        b"\xFF",
+        b"\xC0\xAF",
+    ])
+}
+
+/// A record of one to three fields, each quoted or not.
+fn csv_record() -> impl Strategy<Value = Vec<u8>> {
+    let field = (prop::collection::vec(field_piece(), 0..5), any::<bool>()).prop_map(|(pieces, quoted)| {
+        let bytes = pieces.concat();
+        if quoted { [b"\"".as_slice(), &bytes, b"\""].concat() } else { bytes }
+    });
+    prop::collection::vec(field, 1..=3).prop_map(|fields| fields.join(b",".as_slice()))
+}
+
+/// What the CSV reader must give for `bytes` (a UTF-8 file whose header is `a,b,c`): each field checked
+/// as UTF-8 on its own, the first invalid one reported.
+fn csv_as_fields_read_alone(bytes: &[u8]) -> Vec<Result<RawRow, RowError>> {
+    let mut records = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut out = Vec::new();
+    for (index, record) in records.byte_records().enumerate().skip(1) {
+        let (record, row) = (record.unwrap(), index as u64 + 1);
+        let texts: Result<Vec<&str>, usize> =
+            record.iter().enumerate().map(|(column, field)| std::str::from_utf8(field).map_err(|_| column)).collect();
+        match texts {
+            Err(column) => out.push(Err(RowError {
+                row,
+                code: "bad_encoding",
+                message: format!("column {} holds bytes that are not valid utf-8 text", column + 1),
+            })),
+            Ok(texts) => {
+                let cells: Vec<Cell> = texts
+                    .into_iter()
+                    .map(|s| Some(Cell::Text(s.to_owned())).filter(|c| !c.is_empty()).unwrap_or(Cell::Empty))
+                    .collect();
+                if cells.iter().any(|c| !c.is_empty()) {
+                    out.push(Ok(RawRow { row, cells }));
+                }
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #[test]
+    fn csv_fields_are_checked_as_text_as_if_each_were_checked_alone(
+        records in prop::collection::vec(csv_record(), 1..8),
+    ) {
+        let bytes = [b"a,b,c\n".as_slice(), &records.join(b"\n".as_slice()), b"\n"].concat();
+        let mut reader = open_file(&bytes, Csv, Utf8).unwrap();
+        prop_assert_eq!(drain(reader.as_mut()), csv_as_fields_read_alone(&bytes));
+    }
+}
+
 // ---- no input makes a reader panic -------------------------------------------------------
 
 /// Reads everything; any outcome but a panic (or a row wider than the header) is fine.

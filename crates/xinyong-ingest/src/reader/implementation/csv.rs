@@ -105,8 +105,14 @@ impl RowReader for CsvReader {
             }
             let row = self.index;
             let mut cells = Vec::with_capacity(self.record.len());
+            // The record's fields lie end to end in one buffer, so one check covers them all: a field
+            // is valid text exactly when it is a slice of that text on character boundaries (a field
+            // of valid text starts and ends a character where the whole does). A field that is not is
+            // checked on its own, which finds the column to report.
+            let whole = as_text(self.record.as_slice(), self.encoding);
             for (column, field) in self.record.iter().enumerate() {
-                let Some(text) = as_text(field, self.encoding) else {
+                let in_whole = whole.zip(self.record.range(column)).and_then(|(whole, range)| whole.get(range));
+                let Some(text) = in_whole.or_else(|| as_text(field, self.encoding)) else {
                     let message =
                         format!("column {} holds bytes that are not valid {} text", column + 1, self.encoding.as_str());
                     return Ok(Some(Err(RowError { row, code: code::BAD_ENCODING, message })));
