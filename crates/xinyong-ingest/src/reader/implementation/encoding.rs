@@ -3,8 +3,8 @@
 //!
 //! The stream a [`TextSource`] carries is, by encoding:
 //! - UTF-8: the file's raw bytes without the BOM. They may hold invalid UTF-8 after the sniffed
-//!   prefix; readers check each record (with `simdutf8`, a quarter less CPU per row than
-//!   `std::str::from_utf8` on these files), so a bad byte costs one row.
+//!   prefix; readers check each CSV record or JSON line as a whole (with `simdutf8`), a CSV field on
+//!   its own only when that check cannot vouch for it, so a bad byte costs one row.
 //! - GB18030: text decoded to UTF-8 by `encoding_rs_io`; malformed input becomes U+FFFD, which readers
 //!   report as `bad_encoding` (a U+FFFD in a GB18030 file means the text was already damaged).
 //!
