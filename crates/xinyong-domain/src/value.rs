@@ -123,16 +123,21 @@ fn parse_text(cell: &Cell) -> Result<String, ValueError> {
     check_text(s)
 }
 
+/// Whether any byte of `bytes` satisfies `pred`. For scans of text that nearly never finds one: the
+/// bytes are tested in blocks of 16 without a branch per byte, which the compiler vectorises.
+pub fn any_byte(bytes: &[u8], pred: impl Fn(u8) -> bool) -> bool {
+    bytes.chunks(16).any(|block| block.iter().fold(false, |found, &b| found | pred(b)))
+}
+
 /// Text cells without decoding them in the common case (nothing to map), one copy.
 fn parse_text_str(s: &str) -> Result<String, ValueError> {
     let trimmed = s.trim();
     // Most text has no byte that can begin a control character (below 0x20, 0x7F, 0xC2 for
     // U+0080–U+009F), a full-width form (0xEF) or the ideographic space (0xE3): then its characters are
-    // counted by their first bytes. Both passes go in blocks without a branch per byte, which the
-    // compiler vectorises; other text is read character by character.
+    // counted by their first bytes, both passes without a branch per byte. Other text is read
+    // character by character.
     let bytes = trimmed.as_bytes();
-    let special = |b: u8| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE3 || b == 0xEF;
-    if !bytes.chunks(16).any(|block| block.iter().fold(false, |found, &b| found | special(b))) {
+    if !any_byte(bytes, |b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE3 || b == 0xEF) {
         if bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() > MAX_TEXT_CHARS {
             return Err(too_long());
         }

@@ -316,9 +316,8 @@ impl JsonObject {
 /// Appends `s` as a JSON string literal, escaped as `serde_json` escapes it.
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
-    // Nearly every value needs no escape: checked in blocks without branching per byte, which the
-    // compiler vectorises, then copied whole.
-    if !s.as_bytes().chunks(16).any(|block| block.iter().fold(false, |esc, &b| esc | needs_escape(b))) {
+    // Nearly every value needs no escape: then it is copied whole.
+    if !xinyong_domain::value::any_byte(s.as_bytes(), needs_escape) {
         out.push_str(s);
         out.push('"');
         return;
