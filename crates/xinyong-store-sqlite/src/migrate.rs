@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_evaluation.sql")),
     (10, include_str!("../migrations/0010_rejected_rows.sql")),
     (11, include_str!("../migrations/0011_login_failures.sql")),
+    (12, include_str!("../migrations/0012_publication_key.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -55,4 +56,38 @@ pub(crate) fn apply(conn: &mut Connection, migrations: &[(i64, &str)], what: &st
         tx.commit().map_err(db_err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_store_from_before_the_publication_key_finds_its_records_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::conn::open_writer(&dir.path().join("t.db")).unwrap();
+        let before = MIGRATIONS.iter().position(|(v, _)| *v == 12).unwrap();
+        apply(&mut conn, &MIGRATIONS[..before], "database").unwrap();
+        conn.execute_batch(
+            "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, record_date, severity,
+                 published, fields, content_hash, batch_id, created_at, updated_at)
+             VALUES ('admin_penalty', 'k1', NULL, 'u', 1, 1, '2026-01-02', 'minor', 1, '{}', x'00', 'b', 't', 't')",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let sql: String =
+            conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'records_item_date'", [], |r| r.get(0)).unwrap();
+        assert!(sql.contains("item || ' ' || record_date"), "{sql}");
+        let found: String = conn
+            .query_row(
+                "SELECT source_key FROM records INDEXED BY records_item_date
+                 WHERE item || ' ' || record_date BETWEEN 'admin_penalty 2026-01-01' AND 'admin_penalty 2026-01-31'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, "k1");
+    }
 }

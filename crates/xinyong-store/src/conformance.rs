@@ -134,15 +134,27 @@ pub fn prepare(store: &dyn Store, drafts: &[RecordDraft]) -> Result<Vec<Prepared
     drafts.iter().map(|d| PreparedRecord::new(d.clone(), store.vault()).map_err(err)).collect()
 }
 
-/// Loads drafts as one committed batch; returns the outcomes.
+/// Loads drafts as one committed batch of penalties; returns the outcomes.
 pub fn load(store: &dyn Store, id: &str, day: u32, drafts: &[RecordDraft]) -> Result<Vec<UpsertOutcome>, String> {
-    let mut w = store.begin_batch(meta(id, day)).map_err(err)?;
+    load_item(store, id, day, "admin_penalty", drafts)
+}
+
+/// Loads drafts as one committed batch of `item`; returns the outcomes.
+pub fn load_item(
+    store: &dyn Store,
+    id: &str,
+    day: u32,
+    item: &str,
+    drafts: &[RecordDraft],
+) -> Result<Vec<UpsertOutcome>, String> {
+    let mut w = store.begin_batch(BatchMeta { item: item.to_owned(), ..meta(id, day) }).map_err(err)?;
     let outcomes = w.write(&prepare(store, drafts)?).map_err(err)?;
     let count = |o: UpsertOutcome| outcomes.iter().filter(|x| x.outcome == o).count() as u64;
     let linked = outcomes.iter().filter(|x| x.linked).count() as u64;
     let counts =
         [count(UpsertOutcome::Created), count(UpsertOutcome::Updated), count(UpsertOutcome::Unchanged), linked];
-    w.commit(&report(id, day, drafts.len() as u64, counts, Vec::new())).map_err(err)?;
+    w.commit(&BatchReport { item: item.to_owned(), ..report(id, day, drafts.len() as u64, counts, Vec::new()) })
+        .map_err(err)?;
     Ok(outcomes.into_iter().map(|o| o.outcome).collect())
 }
 
@@ -391,6 +403,63 @@ pub fn an_initial_load_answers_as_a_load_without_it(store: &dyn Store) -> Check 
     Ok(())
 }
 
+/// A public list holds the active, published records of its items decided by today whose window is
+/// still open, newest first (the later record first on one day), filtered by unit and decision dates,
+/// in pages that the total counts whole.
+pub fn published_records_keep_their_window_and_order(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let dated = |row: u64, key: &str, day: NaiveDate, until: Option<NaiveDate>, published: bool| {
+        let mut d = draft(row, key, Some(company(row as u32)), key);
+        (d.head.date, d.head.public_until, d.head.published) = (day, until, published);
+        d
+    };
+    let open = Some(date(2027, 1, 1));
+    load(
+        store,
+        "b-pen",
+        6,
+        &[
+            dated(2, "p1", date(2026, 1, 10), open, true),
+            dated(3, "p2", date(2026, 3, 1), open, true),
+            dated(4, "p3", date(2026, 3, 1), None, true),
+            dated(5, "decided-after-today", date(2026, 7, 1), open, true),
+            dated(6, "window-closed", date(2025, 1, 1), Some(date(2026, 5, 31)), true),
+            dated(7, "not-published", date(2026, 2, 1), open, false),
+        ],
+    )?;
+    load_item(store, "b-lic", 7, "admin_license", &[dated(2, "l1", date(2026, 2, 15), open, true)])?;
+    let list = |items: &[&str], unit: Option<&str>, from: Option<NaiveDate>, to: Option<NaiveDate>, page: u32| {
+        let query = crate::search::PublishedQuery {
+            items: items.iter().map(|i| (*i).to_owned()).collect(),
+            today: date(2026, 6, 1),
+            unit: unit.map(str::to_owned),
+            from,
+            to,
+            page,
+            per_page: 2,
+        };
+        let (records, total) = store.published_records(&query).map_err(err)?;
+        Ok::<_, String>((records.into_iter().map(|r| r.source_key).collect::<Vec<_>>(), total))
+    };
+    let penalties = ["admin_penalty"];
+    let both = ["admin_penalty", "admin_license"];
+    ensure!(list(&penalties, None, None, None, 1)? == (vec!["p3".into(), "p2".into()], 3), "penalties, page 1");
+    ensure!(list(&penalties, None, None, None, 2)? == (vec!["p1".into()], 3), "penalties, page 2");
+    ensure!(list(&both, None, None, None, 2)? == (vec!["l1".into(), "p1".into()], 4), "both items, page 2");
+    ensure!(
+        list(&both, None, Some(date(2026, 2, 15)), Some(date(2026, 3, 1)), 2)? == (vec!["l1".into()], 3),
+        "both items decided from 2026-02-15 to 2026-03-01, page 2"
+    );
+    ensure!(
+        list(&penalties, Some("sh_amr"), Some(date(2026, 3, 2)), Some(date(2026, 12, 31)), 1)? == (vec![], 0),
+        "nothing is listed before its decision date, whatever the asked dates"
+    );
+    ensure!(list(&["admin_license"], Some("sh_amr"), None, None, 1)? == (vec!["l1".into()], 1), "by its unit");
+    ensure!(list(&["admin_license"], Some("sh_tax"), None, None, 1)? == (vec![], 0), "not by another unit");
+    ensure!(list(&["admin"], None, None, None, 1)? == (vec![], 0), "an item code's prefix names no item");
+    Ok(())
+}
+
 /// A batch that rolls back takes the subjects it created and the names it gave with it: a later batch
 /// naming them makes them again (a backend that remembers subjects between batches must forget these).
 pub fn subjects_of_a_rolled_back_batch_are_made_again(store: &dyn Store) -> Check {
@@ -501,6 +570,7 @@ macro_rules! run_conformance {
             a_subject_of_a_dropped_batch_is_created_again,
             discarded_rows_keep_the_issues_and_the_rejected_batch,
             an_initial_load_answers_as_a_load_without_it,
+            published_records_keep_their_window_and_order,
             subjects_of_a_rolled_back_batch_are_made_again,
             batches_report_what_they_did_and_stats_add_up,
             a_key_repeated_in_one_write_sees_its_earlier_rows,
