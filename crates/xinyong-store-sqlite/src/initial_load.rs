@@ -50,11 +50,13 @@ const DEFERRED: &[(&str, &str)] = &[
 /// 4 MB, 5.6-7.0 and 11.4-13.1 s with 64 MB (`sqlite3` shell, this machine, 2026-12-07).
 const BUILD_CACHE_KIB: u32 = 2_048;
 
-/// The threads SQLite's sorter may start beside the writer's own while an index is built. One is the
-/// other core of a two-core machine, otherwise idle at the end of a load: building both indexes of a
-/// million-subject store took 18.0–18.2 s with it and 22.3–22.7 s without (`sqlite3` shell, this
-/// machine, 2026-12-05); a second took ~65 MB more memory (one more sorted run) and gained nothing.
-const BUILD_SORT_THREADS: u32 = 1;
+/// The threads SQLite's sorter may start beside the writer's own while an index is built, on cores
+/// otherwise idle at the end of a load. With one, building both indexes of a million-subject store
+/// took 18.0–18.2 s against 22.3–22.7 s without (runs of 64 MB; `sqlite3` shell, this machine,
+/// 2026-12-05), and a second took ~65 MB more memory and gained nothing. With runs of 2 MB, a second
+/// costs no memory to speak of and gains a little even on two cores: 7.1–7.9 and 4.6–5.0 s for the two
+/// indexes against 7.5–8.9 and 5.0–6.6 s with one (four runs each, alternating, 2026-12-07).
+const BUILD_SORT_THREADS: u32 = 2;
 
 /// The data folder's file that a first load holds locked.
 pub(crate) const LOCK_FILE: &str = "first-load.lock";
