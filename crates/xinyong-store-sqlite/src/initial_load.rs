@@ -145,7 +145,7 @@ fn build(conn: &mut Connection, statements: &[&str]) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
@@ -189,7 +189,7 @@ mod tests {
     }
 
     /// Stores one record, as a batch would.
-    fn insert_record(conn: &Connection) {
+    pub(crate) fn insert_record(conn: &Connection) {
         conn.execute_batch(
             "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, record_date, severity,
                  published, fields, content_hash, batch_id, created_at, updated_at)

@@ -70,12 +70,7 @@ mod tests {
         let mut conn = crate::conn::open_writer(&dir.path().join("t.db")).unwrap();
         let before = MIGRATIONS.iter().position(|(v, _)| *v == 12).unwrap();
         apply(&mut conn, &MIGRATIONS[..before], "database").unwrap();
-        conn.execute_batch(
-            "INSERT INTO records (item, source_key, subject_id, unit, item_version, version, record_date, severity,
-                 published, fields, content_hash, batch_id, created_at, updated_at)
-             VALUES ('admin_penalty', 'k1', NULL, 'u', 1, 1, '2026-01-02', 'minor', 1, '{}', x'00', 'b', 't', 't')",
-        )
-        .unwrap();
+        crate::initial_load::tests::insert_record(&conn);
         migrate(&mut conn).unwrap();
         let sql: String =
             conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'records_item_date'", [], |r| r.get(0)).unwrap();

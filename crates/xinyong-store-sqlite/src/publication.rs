@@ -19,8 +19,8 @@ fn key_range(item: &str, from: Option<chrono::NaiveDate>, to: chrono::NaiveDate)
     [Value::Text(format!("{item} {from}")), Value::Text(format!("{item} {to}"))]
 }
 
-/// The query's filter (`WHERE` text), its parameters and the column it is ordered by, newest first.
-fn statement(q: &PublishedQuery) -> (String, Vec<Value>, &'static str) {
+/// The list's two statements, its page's and its count's, and the parameters both take.
+fn statements(q: &PublishedQuery) -> ([String; 2], Vec<Value>) {
     // Decided by today and inside the asked dates: one range of the index per item.
     let to = q.to.map_or(q.today, |to| to.min(q.today));
     let ranges = vec![format!("{KEY} BETWEEN ? AND ?"); q.items.len()].join(" OR ");
@@ -36,9 +36,15 @@ fn statement(q: &PublishedQuery) -> (String, Vec<Value>, &'static str) {
         conditions.push("unit = ?".to_owned());
         params.push(Value::Text(unit.clone()));
     }
+    let filter = conditions.join(" AND ");
     // One item's records come newest first straight from the index; several items' are sorted.
     let order = if q.items.len() == 1 { KEY } else { "record_date" };
-    (conditions.join(" AND "), params, order)
+    let per_page = q.per_page.clamp(1, 100);
+    let offset = (q.page.max(1) - 1) * per_page;
+    let page = format!(
+        "SELECT {RECORD_COLUMNS} FROM records WHERE {filter} ORDER BY {order} DESC, id DESC LIMIT {per_page} OFFSET {offset}"
+    );
+    ([page, format!("SELECT count(*) FROM records WHERE {filter}")], params)
 }
 
 impl PublicationStore for SqliteStore {
@@ -46,19 +52,14 @@ impl PublicationStore for SqliteStore {
         if q.items.is_empty() {
             return Ok((Vec::new(), 0));
         }
-        let (filter, params, order) = statement(q);
-        let per_page = q.per_page.clamp(1, 100);
-        let offset = (q.page.max(1) - 1) * per_page;
+        let ([page, count], params) = statements(q);
         self.read(|conn| {
             let total: i64 = conn
-                .prepare_cached(&format!("SELECT count(*) FROM records WHERE {filter}"))
+                .prepare_cached(&count)
                 .map_err(db_err)?
                 .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
                 .map_err(db_err)?;
-            let sql = format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE {filter} ORDER BY {order} DESC, id DESC LIMIT {per_page} OFFSET {offset}"
-            );
-            let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+            let mut stmt = conn.prepare_cached(&page).map_err(db_err)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(db_err)?;
             let mut out = Vec::new();
             while let Some(row) = rows.next().map_err(db_err)? {
@@ -88,8 +89,8 @@ mod tests {
             page: 3,
             per_page: 20,
         };
-        let (filter, params, order) = statement(&q);
-        let explain = |sql: String| -> String {
+        let (sqls, params) = statements(&q);
+        sqls.map(|sql| {
             store
                 .read(|conn| {
                     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
@@ -101,13 +102,7 @@ mod tests {
                     Ok(steps.join("\n"))
                 })
                 .unwrap()
-        };
-        [
-            explain(format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE {filter} ORDER BY {order} DESC, id DESC LIMIT 20"
-            )),
-            explain(format!("SELECT count(*) FROM records WHERE {filter}")),
-        ]
+        })
     }
 
     #[test]
