@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_login_failures.sql")),
     (13, include_str!("../migrations/0013_item_numbers.sql")),
     (14, include_str!("../migrations/0014_deferred_indexes.sql")),
+    (15, include_str!("../migrations/0015_publication_window.sql")),
 ];
 
 /// Advisory lock key of migrations ("xymigr" in ASCII).

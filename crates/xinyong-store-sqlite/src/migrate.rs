@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_rejected_rows.sql")),
     (11, include_str!("../migrations/0011_login_failures.sql")),
     (12, include_str!("../migrations/0012_publication_key.sql")),
+    (13, include_str!("../migrations/0013_publication_window.sql")),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -64,25 +65,31 @@ mod tests {
 
     use super::*;
 
+    /// A store from before migration 12 (the publication index on one key) or 13 (the index partial,
+    /// with the window and the unit) finds its published record through the index once migrated.
     #[test]
-    fn a_store_from_before_the_publication_key_finds_its_records_through_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut conn = crate::conn::open_writer(&dir.path().join("t.db")).unwrap();
-        let before = MIGRATIONS.iter().position(|(v, _)| *v == 12).unwrap();
-        apply(&mut conn, &MIGRATIONS[..before], "database").unwrap();
-        crate::initial_load::tests::insert_record(&conn);
-        migrate(&mut conn).unwrap();
-        let sql: String =
-            conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'records_item_date'", [], |r| r.get(0)).unwrap();
-        assert!(sql.contains("item || ' ' || record_date"), "{sql}");
-        let found: String = conn
-            .query_row(
-                "SELECT source_key FROM records INDEXED BY records_item_date
-                 WHERE item || ' ' || record_date BETWEEN 'admin_penalty 2026-01-01' AND 'admin_penalty 2026-01-31'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(found, "k1");
+    fn a_store_from_before_the_publication_index_finds_its_records_through_it() {
+        for first_missing in [12, 13] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut conn = crate::conn::open_writer(&dir.path().join("t.db")).unwrap();
+            let before = MIGRATIONS.iter().position(|(v, _)| *v == first_missing).unwrap();
+            apply(&mut conn, &MIGRATIONS[..before], "database").unwrap();
+            crate::initial_load::tests::insert_record(&conn);
+            migrate(&mut conn).unwrap();
+            let sql: String = conn
+                .query_row("SELECT sql FROM sqlite_master WHERE name = 'records_item_date'", [], |r| r.get(0))
+                .unwrap();
+            assert!(sql.contains("(item || ' ' || record_date, public_until, unit) WHERE"), "{sql}");
+            let found: String = conn
+                .query_row(
+                    "SELECT source_key FROM records INDEXED BY records_item_date
+                     WHERE item || ' ' || record_date BETWEEN 'admin_penalty 2026-01-01' AND 'admin_penalty 2026-01-31'
+                         AND status = 'active' AND published = 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(found, "k1", "from before migration {first_missing}");
+        }
     }
 }

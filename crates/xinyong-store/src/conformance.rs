@@ -447,6 +447,10 @@ pub fn published_records_keep_their_window_and_order(store: &dyn Store) -> Check
     ensure!(list(&penalties, None, None, None, 2)? == (vec!["p1".into()], 3), "penalties, page 2");
     ensure!(list(&both, None, None, None, 2)? == (vec!["l1".into(), "p1".into()], 4), "both items, page 2");
     ensure!(
+        list(&["admin_penalty", "admin_penalty"], None, None, None, 1)? == (vec!["p3".into(), "p2".into()], 3),
+        "an item named twice is listed once"
+    );
+    ensure!(
         list(&both, None, Some(date(2026, 2, 15)), Some(date(2026, 3, 1)), 2)? == (vec!["l1".into()], 3),
         "both items decided from 2026-02-15 to 2026-03-01, page 2"
     );
