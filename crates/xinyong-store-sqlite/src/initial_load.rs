@@ -124,20 +124,30 @@ pub(crate) fn build_missing(conn: &mut Connection) -> Result<bool> {
     if missing.is_empty() {
         return Ok(false);
     }
-    // Sorted runs go to temporary files rather than memory, and are as large as the cache.
+    with_build_settings(conn, |conn| build(conn, &missing))?;
+    Ok(true)
+}
+
+/// Runs `f` on the writer with the settings of an index build, then gives the writer its own back:
+/// sorted runs of [`BUILD_CACHE_KIB`] in temporary files rather than memory, [`BUILD_SORT_THREADS`]
+/// sorter threads. Also for the migrations, some of which build an index over every record: with the
+/// writer's settings (a 384 MB cache, runs kept in memory, no sorter thread), migrations 12 and 13 took
+/// 69 s and 1.4 GB on a million-subject store (docs/ingest.md, "The public lists counted from the
+/// index"). The small cache suits nothing else: a migration that rewrites a table sets its own.
+pub(crate) fn with_build_settings<T>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
     conn.execute_batch(&format!(
         "PRAGMA temp_store = FILE; PRAGMA cache_size = -{BUILD_CACHE_KIB}; PRAGMA threads = {BUILD_SORT_THREADS};"
     ))
     .map_err(db_err)?;
-    let built = build(conn, &missing);
+    let done = f(conn);
     let restored = conn
         .execute_batch(&format!(
             "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA threads = 0;"
         ))
         .map_err(db_err);
-    built?;
+    let done = done?;
     restored?;
-    Ok(true)
+    Ok(done)
 }
 
 fn build(conn: &mut Connection, statements: &[&str]) -> Result<()> {

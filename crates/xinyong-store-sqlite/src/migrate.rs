@@ -22,8 +22,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_publication_window.sql")),
 ];
 
+/// Applies the main database's missing migrations, with the writer set for building indexes (some
+/// migrations build one over every record).
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    apply(conn, MIGRATIONS, "database")
+    crate::initial_load::with_build_settings(conn, |conn| apply(conn, MIGRATIONS, "database"))
 }
 
 /// Applies every missing migration of `migrations` to `conn` (shared by the main and the audit
