@@ -66,20 +66,22 @@ mod tests {
         let items = vec!["admin_license".to_owned()];
         let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
         for unit in [None, Some("sh_amr".to_owned())] {
+            // `SET LOCAL`: the settings end with the transaction, also when the `EXPLAIN` fails, so the
+            // pooled connection goes back as it came.
             let plan = store
                 .with(|c| {
-                    c.client
-                        .batch_execute(
-                            "SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_indexscan = off",
-                        )
-                        .map_err(crate::db_err)?;
-                    let params: [&(dyn postgres::types::ToSql + Sync); 5] =
-                        [&items, &today, &unit, &None::<chrono::NaiveDate>, &None::<chrono::NaiveDate>];
-                    let rows = c.client.query(&format!("EXPLAIN {COUNT}"), &params).map_err(crate::db_err)?;
-                    c.client
-                        .batch_execute("RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_indexscan")
-                        .map_err(crate::db_err)?;
-                    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>().join("\n"))
+                    c.transaction(|c| {
+                        c.client
+                            .batch_execute(
+                                "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;
+                                 SET LOCAL enable_indexscan = off",
+                            )
+                            .map_err(crate::db_err)?;
+                        let params: [&(dyn postgres::types::ToSql + Sync); 5] =
+                            [&items, &today, &unit, &None::<chrono::NaiveDate>, &None::<chrono::NaiveDate>];
+                        let rows = c.client.query(&format!("EXPLAIN {COUNT}"), &params).map_err(crate::db_err)?;
+                        Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>().join("\n"))
+                    })
                 })
                 .unwrap();
             assert!(plan.contains("Index Only Scan using records_item_date"), "{unit:?}: {plan}");
