@@ -27,10 +27,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// Applies the main database's missing migrations, with the writer set for building indexes (some
 /// migrations build one over every record).
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    if pending(conn, MIGRATIONS, "database")?.is_empty() {
+    let pending = pending(conn, MIGRATIONS, "database")?;
+    if pending.is_empty() {
         return Ok(());
     }
-    crate::initial_load::with_build_settings(conn, |conn| apply(conn, MIGRATIONS, "database"))
+    crate::initial_load::with_build_settings(conn, |conn| apply_pending(conn, MIGRATIONS, &pending))
 }
 
 /// The versions of `migrations` that `conn` has not applied, found by reading alone: a store opened
@@ -69,6 +70,12 @@ fn pending(conn: &Connection, migrations: &[(i64, &str)], what: &str) -> Result<
 /// only when there is something to apply.
 pub(crate) fn apply(conn: &mut Connection, migrations: &[(i64, &str)], what: &str) -> Result<()> {
     let pending = pending(conn, migrations, what)?;
+    apply_pending(conn, migrations, &pending)
+}
+
+/// Applies the versions of `migrations` listed in `pending` (as [`pending`] found them), each
+/// re-checked under the write lock.
+fn apply_pending(conn: &mut Connection, migrations: &[(i64, &str)], pending: &[i64]) -> Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
