@@ -6,7 +6,8 @@
 //! 1. subjects: the process's subject cache, then one lookup of the chunk's other identifiers in
 //!    `subject_keys`; new subjects get ids from a block reserved on the sequence and go in by `COPY`;
 //!    renames are one `UPDATE … FROM unnest(…)`; every name seen is kept in `subject_names`;
-//! 2. records: one lookup of the chunk's source keys in `record_keys`; new records go in by `COPY`
+//! 2. records: one lookup in `record_keys` of those of the chunk's source keys that may be stored
+//!    (`fresh_keys.rs`: often none, such as on an item's first load); new records go in by `COPY`
 //!    (records and record_keys); changed ones are copied into a temporary table and moved in one
 //!    statement (the old version into `record_versions`, the new one in its place, version + 1);
 //!    identical content is left alone.
@@ -29,8 +30,8 @@
 //! lock empties it, since another process's batch may have created or renamed subjects meanwhile.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::MutexGuard;
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Mutex, MutexGuard};
 
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;
@@ -47,6 +48,7 @@ use xinyong_store::{
 use crate::conn_thread::ConnThread;
 use crate::copy::CopyRows;
 use crate::fresh_keys::FreshKeys;
+use crate::initial_load::{FirstLoad, KEY_INDEX};
 use crate::pool::Conn;
 use crate::subjects::time;
 use crate::{PgStore, db_err, poisoned};
@@ -82,8 +84,15 @@ struct PgBatch<'a> {
     /// The process's subject cache, held for the batch (see the module doc).
     subjects: MutexGuard<'a, SubjectCache>,
     issue_seq: i64,
-    /// Source keys written so far, when this batch is the item's first load.
+    /// Which source keys of the item may be stored already (fresh_keys.rs).
     fresh_keys: FreshKeys,
+    /// The store's first load, which keeps the source keys its batches wrote (`initial_load.rs`).
+    first_load: &'a Mutex<Option<FirstLoad>>,
+    /// Whether `record_keys`' primary key is left out by a first load: then it is built before the
+    /// batch's first lookup by source key.
+    key_index_deferred: bool,
+    /// The same when the batch opened: rolling back to the savepoint `rows` leaves it out again.
+    key_index_deferred_at_open: bool,
     /// The item's number in `item_numbers`, written with each new record.
     item_no: i32,
     /// Record ids reserved on the sequence and not yet used.
@@ -141,6 +150,17 @@ impl BatchStore for PgStore {
             }
         };
         subjects.check(opened.commits);
+        // Under the lock no other batch writes records, so an item without records now gets only
+        // those this batch writes, and a first load knows the keys of every item it wrote, unless
+        // another process's batch committed in between (fresh_keys.rs).
+        let known = self
+            .first_load
+            .lock()
+            .map_err(|_| poisoned())?
+            .as_mut()
+            .and_then(|l| l.keys.take(&meta.item, opened.commits));
+        let fresh_keys =
+            known.unwrap_or_else(|| if opened.has_records { FreshKeys::unknown() } else { FreshKeys::first_load() });
         let (give_back, spare) = channel();
         let batch = PgBatch {
             conn: ConnThread::start(conn)?,
@@ -149,9 +169,10 @@ impl BatchStore for PgStore {
             now,
             subjects,
             issue_seq: 0,
-            // Under the lock no other batch writes records, so an item without records now gets only
-            // those this batch writes (fresh_keys.rs).
-            fresh_keys: if opened.has_records { FreshKeys::unknown() } else { FreshKeys::first_load() },
+            fresh_keys,
+            first_load: &self.first_load,
+            key_index_deferred: opened.key_index_deferred,
+            key_index_deferred_at_open: opened.key_index_deferred,
             item_no: opened.item_no,
             record_ids: IdBlock::default(),
             spare,
@@ -164,12 +185,15 @@ impl BatchStore for PgStore {
     /// Into a store without records, leaves out the indexes that a load fills in random order and
     /// builds them at its end (`initial_load.rs`).
     fn begin_initial_load(&self) -> Result<bool> {
-        let mut first_load = self.first_load.lock().map_err(|_| poisoned())?;
-        if first_load.is_some() {
+        if self.first_load.lock().map_err(|_| poisoned())?.is_some() {
             return Ok(false);
         }
-        *first_load = crate::initial_load::begin(self.pool.config())?;
-        Ok(first_load.is_some())
+        // Not under the mutex: beginning waits for the ingest lock, which a batch of this process may
+        // hold while it waits for the mutex to give its keys back. Of two beginnings, only one gets
+        // the load's advisory lock.
+        let Some(load) = crate::initial_load::begin(self.pool.config())? else { return Ok(false) };
+        *self.first_load.lock().map_err(|_| poisoned())? = Some(load);
+        Ok(true)
     }
 
     fn finish_initial_load(&self) -> Result<()> {
@@ -234,6 +258,8 @@ struct Opened {
     item_no: i32,
     /// Whether the item has records.
     has_records: bool,
+    /// Whether a first load left `record_keys`' primary key out (`initial_load.rs`).
+    key_index_deferred: bool,
 }
 
 /// Locks ingest, writes the batch row and sets the transaction up.
@@ -251,6 +277,8 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
     // though none can be found, which is slower, never wrong. (Not a look into `records`: during a
     // first load its index by item is left out, see `initial_load.rs`.)
     let (item_no, has_records) = item_number(c, &meta.item)?;
+    let key_index_deferred: bool =
+        c.query_one("SELECT EXISTS (SELECT 1 FROM deferred_indexes WHERE name = $1)", &[&KEY_INDEX])?.get(0);
     insert_batch_row(c, meta, now)?;
     c.client
         .batch_execute(
@@ -262,7 +290,7 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
              SAVEPOINT rows",
         )
         .map_err(db_err)?;
-    Ok(Opened { commits, item_no, has_records })
+    Ok(Opened { commits, item_no, has_records, key_index_deferred })
 }
 
 /// The item's number, given on its first batch, and whether it had one before. Under the ingest lock no
@@ -589,6 +617,7 @@ impl PgBatch<'_> {
         let existing = if lookup.is_empty() {
             None
         } else {
+            self.need_key_index()?;
             let item = self.meta.item.clone();
             Some(self.conn.ask(move |c| find_records(c, &item, &lookup))?)
         };
@@ -674,6 +703,16 @@ impl PgBatch<'_> {
         }
         self.fresh_keys.remember(keys);
         Ok(out)
+    }
+
+    /// Builds `record_keys`' primary key before the batch's first lookup by source key, if a first load
+    /// left it out: in the batch's transaction, queued before the lookup (`initial_load.rs`).
+    fn need_key_index(&mut self) -> Result<()> {
+        if self.key_index_deferred {
+            self.conn.send(|c| crate::initial_load::build_now(c, KEY_INDEX))?;
+            self.key_index_deferred = false;
+        }
+        Ok(())
     }
 
     /// An emptied binary COPY buffer of an earlier chunk, or a new one.
@@ -819,10 +858,13 @@ impl BatchWriter for PgBatch<'_> {
         self.conn.call(move |c| keep_only_issues(c, &id))?;
         self.subjects.clear();
         self.fresh_keys.forget_written();
+        // An index built since the savepoint is taken back with the rows.
+        self.key_index_deferred = self.key_index_deferred_at_open;
         Ok(())
     }
 
     fn settle_commitment(&mut self, step: &CommitmentStep, source_key: &str) -> Result<i64> {
+        self.need_key_index()?;
         let (step, item, source_key) = (step.clone(), self.meta.item.clone(), source_key.to_owned());
         self.conn.call(move |c| {
             let row = c.query_opt(
@@ -849,6 +891,9 @@ impl BatchWriter for PgBatch<'_> {
         })?;
         self.open = false;
         self.subjects.stamp(commits);
+        if let Some(load) = self.first_load.lock().map_err(|_| poisoned())?.as_mut() {
+            load.keys.put_back(&self.meta.item, std::mem::replace(&mut self.fresh_keys, FreshKeys::unknown()), commits);
+        }
         Ok(())
     }
 }
@@ -880,8 +925,14 @@ fn keep_only_issues(c: &mut Conn, id: &str) -> Result<()> {
 impl Drop for PgBatch<'_> {
     fn drop(&mut self) {
         if self.open {
-            // Subjects this batch created are gone with it.
+            // Subjects this batch created are gone with it, and the item's source keys it took from the
+            // load with it.
             self.subjects.clear();
+            if let Ok(mut load) = self.first_load.lock()
+                && let Some(load) = load.as_mut()
+            {
+                load.keys.stop();
+            }
             // Statements still queued are skipped. A failed rollback leaves the connection marked as in
             // a transaction: the pool drops it, and the server rolls the transaction back when the
             // connection closes.

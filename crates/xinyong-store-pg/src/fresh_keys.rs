@@ -1,43 +1,60 @@
-//! The source keys a batch wrote while loading an item that had no records before it (a first load).
-//! Then no key of a chunk can exist in `record_keys` unless this batch wrote it, so the chunk's lookup
-//! is needed only for keys seen before in the batch; the rest are new without asking the server.
+//! Which source keys of a batch may already be in `record_keys`, so that only those are looked up.
 //!
-//! Keys are kept as 64-bit hashes: a collision only costs a lookup that finds nothing. Past
-//! [`LIMIT`] keys the set gives up (memory stays bounded) and every chunk is looked up again.
+//! A batch knows the keys of its item that can exist when the item had no records before it (then only
+//! the keys this batch wrote can), or when a first load of the store wrote all of the item's records
+//! ([`LoadKeys`]: the keys of every batch the load committed, while no other process's batch committed
+//! beside it). Then a chunk's lookup is needed only for keys in that set; the rest are new without
+//! asking the server, and a first load can leave `record_keys`' primary key out until its end
+//! (`initial_load.rs`). Otherwise every key is looked up.
+//!
+//! Keys are kept as 64-bit hashes: a collision only costs a lookup that finds nothing. Past [`LIMIT`]
+//! keys of one item the set gives up (memory stays bounded) and every chunk is looked up again.
 //!
 //! ```text
-//! begin_batch: item has no records → FreshKeys::first_load()   otherwise → FreshKeys::unknown()
+//! begin_batch: the load knows the item's keys → FreshKeys::known(them)
+//!              item has no records          → FreshKeys::first_load()   otherwise → FreshKeys::unknown()
 //! each chunk:  keys_to_look_up(keys) → look those up, remember(keys) after writing
+//! commit:      the load takes the item's keys back (LoadKeys::put_back)
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
-/// Keys remembered at most (≈ 10–20 bytes each).
-const LIMIT: usize = 2_000_000;
+/// Keys of one item remembered at most: a set of 8 million hashes takes ~150 MB (a hash table of
+/// 2²⁴ slots of 9 bytes). A million-subject load files ~4.5 million licences under one item.
+const LIMIT: usize = 8_000_000;
 
 #[derive(Debug)]
 pub struct FreshKeys {
-    /// `None`: the item had records before this batch, or the set gave up.
+    /// Hashes of every key the item may have in the store (a superset); `None`: not known, or the set
+    /// gave up.
     seen: Option<HashSet<u64>>,
+    /// The set began empty: all it holds was written by this batch.
+    began_empty: bool,
 }
 
 impl FreshKeys {
     /// For an item without records: nothing exists yet.
     pub fn first_load() -> FreshKeys {
-        FreshKeys { seen: Some(HashSet::new()) }
+        FreshKeys::known(HashSet::new())
     }
 
     /// For an item with records: every key must be looked up.
     pub fn unknown() -> FreshKeys {
-        FreshKeys { seen: None }
+        FreshKeys { seen: None, began_empty: false }
+    }
+
+    /// For an item whose every stored key is among `keys` (as [`FreshKeys::hash`]es).
+    pub fn known(keys: HashSet<u64>) -> FreshKeys {
+        let began_empty = keys.is_empty();
+        FreshKeys { seen: Some(keys), began_empty }
     }
 
     fn hash(key: &str) -> u64 {
         BuildHasherDefault::<DefaultHasher>::default().hash_one(key)
     }
 
-    /// The keys that may exist in `record_keys` (all of them unless this is a first load).
+    /// The keys that may exist in `record_keys` (all of them unless the item's keys are known).
     pub fn keys_to_look_up<'k>(&self, keys: &[&'k str]) -> Vec<&'k str> {
         match &self.seen {
             None => keys.to_vec(),
@@ -54,16 +71,74 @@ impl FreshKeys {
         }
     }
 
-    /// The batch's rows were rolled back: nothing of it exists any more.
+    /// The batch's rows were rolled back: what it wrote is gone. A set that held keys of earlier
+    /// batches keeps them all (a superset only costs lookups).
     pub fn forget_written(&mut self) {
-        if let Some(seen) = &mut self.seen {
+        if let (Some(seen), true) = (&mut self.seen, self.began_empty) {
             seen.clear();
         }
+    }
+
+    /// The set, for the load to keep after the batch commits; `None` if it gave up or was never known.
+    pub fn into_known(self) -> Option<HashSet<u64>> {
+        self.seen
+    }
+}
+
+/// The source keys of every item a first load has written, while they are all of the store's keys:
+/// from a store without records, through batches of this process only. Each batch takes its item's
+/// keys out and gives them back after its commit, with the value of `ingest_commits` that commit took;
+/// a batch that finds the sequence elsewhere (another process committed a batch meanwhile), or a batch
+/// dropped without its commit (the keys it took are lost with it), ends the tracking for the rest of
+/// the load.
+#[derive(Debug)]
+pub struct LoadKeys {
+    /// Per item written: its keys, or `None` when its set gave up.
+    items: HashMap<String, Option<HashSet<u64>>>,
+    /// `ingest_commits` after our last commit (at the start: when the store was found without records);
+    /// `None`: no longer tracking.
+    stamp: Option<i64>,
+}
+
+impl LoadKeys {
+    /// Tracking from a store without records, whose `ingest_commits` stood at `commits`.
+    pub fn new(commits: i64) -> LoadKeys {
+        LoadKeys { items: HashMap::new(), stamp: Some(commits) }
+    }
+
+    /// For a batch of `item` that found `ingest_commits` at `commits` under the ingest lock: what the
+    /// load knows of the item's keys, unless the tracking has ended or ends now (`None`).
+    pub fn take(&mut self, item: &str, commits: i64) -> Option<FreshKeys> {
+        if self.stamp != Some(commits) {
+            self.stop();
+            return None;
+        }
+        Some(match self.items.remove(item) {
+            None => FreshKeys::first_load(),
+            Some(Some(keys)) => FreshKeys::known(keys),
+            Some(None) => FreshKeys::unknown(),
+        })
+    }
+
+    /// After a batch of `item` committed as `commits`: what it knew of the item's keys.
+    pub fn put_back(&mut self, item: &str, keys: FreshKeys, commits: i64) {
+        if self.stamp.is_some() {
+            self.items.insert(item.to_owned(), keys.into_known());
+            self.stamp = Some(commits);
+        }
+    }
+
+    /// Ends the tracking: every later batch of the load looks up as a batch outside a load does.
+    pub fn stop(&mut self) {
+        self.items = HashMap::new();
+        self.stamp = None;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
@@ -87,5 +162,47 @@ mod tests {
         let mut fresh = FreshKeys::unknown();
         fresh.remember(["a"]);
         assert_eq!(fresh.keys_to_look_up(&["a", "b"]), vec!["a", "b"]);
+    }
+
+    /// The keys of the batches before stay when this batch's rows are rolled back: they are still stored.
+    #[test]
+    fn known_keys_of_earlier_batches_outlive_a_rollback() {
+        let mut fresh = FreshKeys::known(HashSet::from([FreshKeys::hash("a")]));
+        fresh.remember(["b"]);
+        fresh.forget_written();
+        assert_eq!(fresh.keys_to_look_up(&["a", "b", "c"]), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn a_load_hands_each_item_its_keys_from_batch_to_batch() {
+        let mut load = LoadKeys::new(7);
+        let mut fresh = load.take("penalty", 7).unwrap();
+        assert!(fresh.keys_to_look_up(&["a"]).is_empty(), "an item the load has not written");
+        fresh.remember(["a"]);
+        load.put_back("penalty", fresh, 8);
+        assert!(load.take("licence", 8).unwrap().keys_to_look_up(&["a"]).is_empty(), "keys are per item");
+        assert_eq!(load.take("penalty", 8).unwrap().keys_to_look_up(&["a", "b"]), vec!["a"]);
+    }
+
+    /// Another process committed a batch (the sequence moved past our stamp): from then on nothing is
+    /// known, for any item.
+    #[test]
+    fn another_commit_ends_the_tracking() {
+        let mut load = LoadKeys::new(7);
+        let fresh = load.take("penalty", 7).unwrap();
+        load.put_back("penalty", fresh, 8);
+        assert!(load.take("licence", 9).is_none());
+        assert!(load.take("licence", 8).is_none(), "not even at our own stamp again");
+        load.put_back("licence", FreshKeys::first_load(), 9);
+        assert!(load.take("licence", 9).is_none(), "a stopped load takes nothing back");
+    }
+
+    #[test]
+    fn an_item_whose_set_gave_up_is_looked_up_whole() {
+        let mut load = LoadKeys::new(1);
+        load.take("penalty", 1).unwrap();
+        load.put_back("penalty", FreshKeys::unknown(), 2);
+        assert_eq!(load.take("penalty", 2).unwrap().keys_to_look_up(&["a"]), vec!["a"]);
+        assert!(load.take("licence", 2).unwrap().keys_to_look_up(&["a"]).is_empty(), "other items stay known");
     }
 }

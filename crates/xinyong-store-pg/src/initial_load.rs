@@ -2,29 +2,36 @@
 //! embedded store does (its `initial_load.rs`).
 //!
 //! Kept row by row, the primary key of `records` (subject, id), the publication index (item number,
-//! record date) and the name index of subjects (a GIN index of bigrams) take every batch's entries all
-//! over themselves; past a few hundred thousand subjects they outgrow `shared_buffers`, and every
-//! chunk reads, dirties and writes back index pages (`docs/scale.md` §6: at a million subjects a
-//! chunk's `COPY records` costs 2.5 times as much per row as at 100,000). Built once at the end, each
-//! is a sort and one sequential write.
+//! record date), the name index of subjects (a GIN index of bigrams) and the primary key of
+//! `record_keys` (source key, item) take every batch's entries all over themselves; past a few hundred
+//! thousand subjects they outgrow `shared_buffers`, and every chunk reads, dirties and writes back
+//! index pages (`docs/scale.md` §6: at a million subjects a chunk's `COPY records` costs 2.5 times as
+//! much per row as at 100,000). Built once at the end, each is a sort and one sequential write.
 //!
 //! So [`begin`] drops them when the store holds no records, after writing down how to make each again
 //! (`deferred_indexes`, migration 14: an index as `pg_indexes` prints it, a primary key as the
 //! `ALTER TABLE` that adds it), and [`build_missing`] runs whatever is written down there, each in the
 //! transaction that removes its row: at the end of the load, and when the store opens and no load is
 //! running, which repairs a load that stopped in between. What a batch itself looks up stays: the
-//! identifiers' unique index, `record_keys` and `records_id` (a changed record is found by its id; ids
-//! come from a sequence, so that index only grows at its right edge). Meanwhile every query answers the
-//! same, only slower (a sequential scan where the index would have served).
+//! identifiers' unique index and `records_id` (a changed record is found by its id; ids come from a
+//! sequence, so that index only grows at its right edge). Meanwhile every query answers the same, only
+//! slower (a sequential scan where the index would have served).
+//!
+//! `record_keys` is looked up by a batch, but a batch of the load knows which of its source keys the
+//! load has written (`fresh_keys.rs`) and asks only for those, which real files seldom repeat. A batch
+//! that does need the lookup, or one of another process, builds the primary key first, in its own
+//! transaction ([`build_now`]); the load then goes on with it.
 //!
 //! The load holds a session-level advisory lock ([`LOCK`]) on a connection of its own from its
 //! beginning to its end, so that a store opening meanwhile in another process leaves the indexes to
-//! it; a load whose process dies loses the lock with its connection.
+//! it; a load whose process dies loses the lock with its connection. Every build takes the ingest lock,
+//! so that it never runs beside a batch.
 
 use postgres::Config;
 use xinyong_store::Result;
 
 use crate::batches::INGEST_LOCK;
+use crate::fresh_keys::LoadKeys;
 use crate::pool::{Conn, SCHEMA};
 
 /// Advisory lock key of a first load ("xyfirst" in ASCII).
@@ -35,8 +42,12 @@ const LOCK: i64 = 0x78_79_66_69_72_73_74;
 const DEFERRED: &[&str] = &["records_item_date", "subjects_grams"];
 
 /// The primary keys a first load leaves out, as (table, constraint). A batch finds the records it
-/// replaces by id (`records_id`, kept: its entries come in order).
-const DEFERRED_KEYS: &[(&str, &str)] = &[("records", "records_pkey")];
+/// replaces by id (`records_id`, kept: its entries come in order), and their source keys in
+/// `record_keys` only when it may have written them before ([`KEY_INDEX`]).
+const DEFERRED_KEYS: &[(&str, &str)] = &[("records", "records_pkey"), ("record_keys", KEY_INDEX)];
+
+/// The primary key of `record_keys`, which a batch builds at once if it needs it ([`build_now`]).
+pub(crate) const KEY_INDEX: &str = "record_keys_pkey";
 
 /// `maintenance_work_mem` while an index is built, four times the server's default, so that sorting ten
 /// million entries spills fewer runs to disk (not measured apart). The server's memory, not ours, and
@@ -46,6 +57,8 @@ const BUILD_MEMORY: &str = "256MB";
 /// A first load in progress: its connection holds [`LOCK`].
 pub(crate) struct FirstLoad {
     conn: Conn,
+    /// The source keys its batches have written (`fresh_keys.rs`).
+    pub(crate) keys: LoadKeys,
 }
 
 /// Leaves the indexes of [`DEFERRED`] and [`DEFERRED_KEYS`] out when the store holds no records and
@@ -60,8 +73,10 @@ pub(crate) fn begin(config: &Config) -> Result<Option<FirstLoad>> {
         // Under the ingest lock no batch is writing records between the check and the drop.
         c.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
         if c.query_one("SELECT EXISTS (SELECT 1 FROM records)", &[])?.get::<_, bool>(0) {
-            return Ok(false);
+            return Ok(None);
         }
+        let commits: i64 =
+            c.query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ingest_commits", &[])?.get(0);
         c.execute(
             "INSERT INTO deferred_indexes (name, definition)
              SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2)",
@@ -83,13 +98,13 @@ pub(crate) fn begin(config: &Config) -> Result<Option<FirstLoad>> {
                 .batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {key}"))
                 .map_err(crate::db_err)?;
         }
-        Ok(true)
+        Ok(Some(commits))
     })?;
-    if !dropped {
+    let Some(commits) = dropped else {
         unlock(&mut conn);
         return Ok(None);
-    }
-    Ok(Some(FirstLoad { conn }))
+    };
+    Ok(Some(FirstLoad { conn, keys: LoadKeys::new(commits) }))
 }
 
 /// Builds what the load left out and ends it.
@@ -116,39 +131,46 @@ pub(crate) fn repair(config: &Config, conn: &mut Conn) -> Result<()> {
     Ok(())
 }
 
-/// Builds every index written down in `deferred_indexes`, each in the transaction that removes its row
-/// (an index that exists already, made again by a migration, is only struck off). One that fails stays
-/// written down and does not keep the others from being built; the first failure is the answer.
+/// Builds every index written down in `deferred_indexes`, each in the transaction that removes its row.
+/// One that fails stays written down and does not keep the others from being built; the first failure
+/// is the answer.
 fn build_missing(conn: &mut Conn) -> Result<()> {
-    let pending: Vec<(String, String)> = conn
-        .query("SELECT name, definition FROM deferred_indexes ORDER BY name", &[])?
-        .into_iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
+    let pending: Vec<String> =
+        conn.query("SELECT name FROM deferred_indexes ORDER BY name", &[])?.into_iter().map(|row| row.get(0)).collect();
     let mut first_failure = Ok(());
-    for (name, definition) in pending {
-        let built = conn.transaction(|c| {
-            let exists: bool = c
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2)",
-                    &[&SCHEMA, &name],
-                )?
-                .get(0);
-            if !exists {
-                tracing::info!(index = %name, "building an index a first load left out");
-                c.client
-                    .batch_execute(&format!("SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'; {definition}"))
-                    .map_err(crate::db_err)?;
-            }
-            c.execute("DELETE FROM deferred_indexes WHERE name = $1", &[&name])?;
-            Ok(())
-        });
-        if let Err(e) = built {
+    for name in pending {
+        if let Err(e) = conn.transaction(|c| build_now(c, &name)) {
             tracing::error!(index = %name, error = %e, "building an index a first load left out failed");
             first_failure = first_failure.and(Err(e));
         }
     }
     first_failure
+}
+
+/// Builds the index `name` if it is still written down in `deferred_indexes`, and strikes it off, in the
+/// caller's transaction (rolled back, the index is left out and written down again). Under the ingest
+/// lock, which a batch holds already: a batch of another process may have built it meanwhile, and an
+/// index that exists already (made again by a migration) is only struck off.
+pub(crate) fn build_now(c: &mut Conn, name: &str) -> Result<()> {
+    c.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
+    let Some(row) = c.query_opt("SELECT definition FROM deferred_indexes WHERE name = $1", &[&name])? else {
+        return Ok(());
+    };
+    let definition: String = row.get(0);
+    let exists: bool = c
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2)",
+            &[&SCHEMA, &name],
+        )?
+        .get(0);
+    if !exists {
+        tracing::info!(index = %name, "building an index a first load left out");
+        c.client
+            .batch_execute(&format!("SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'; {definition}"))
+            .map_err(crate::db_err)?;
+    }
+    c.execute("DELETE FROM deferred_indexes WHERE name = $1", &[&name])?;
+    Ok(())
 }
 
 /// Gives [`LOCK`] back; a failure is only logged, since the lock goes with the connection anyway.

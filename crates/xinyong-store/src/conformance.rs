@@ -403,6 +403,49 @@ pub fn an_initial_load_answers_as_a_load_without_it(store: &dyn Store) -> Check 
     Ok(())
 }
 
+/// A later batch of a first load finds what the batches before it wrote, whatever a backend keeps of
+/// them in memory or leaves out of its indexes: a repeated source key is a new version or unchanged,
+/// never a second record, and the keys of a batch dropped without its commit are new again.
+pub fn a_first_load_finds_the_keys_its_batches_wrote(store: &dyn Store) -> Check {
+    install_default(store)?;
+    store.begin_initial_load().map_err(err)?;
+    let first = load(store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")])?;
+    ensure!(first == [UpsertOutcome::Created, UpsertOutcome::Created], "b-1: {first:?}");
+    let fresh = load(store, "b-2", 7, &[draft(2, "k3", Some(company(1)), "c")])?;
+    ensure!(fresh == [UpsertOutcome::Created], "new keys only: {fresh:?}");
+    {
+        let mut w = store.begin_batch(meta("b-gone", 7)).map_err(err)?;
+        w.write(&prepare(store, &[draft(2, "k4", Some(company(3)), "d")])?).map_err(err)?;
+    }
+    let again = load(
+        store,
+        "b-3",
+        8,
+        &[
+            draft(2, "k1", Some(company(1)), "a, corrected"),
+            draft(3, "k2", Some(company(2)), "b"),
+            draft(4, "k4", Some(company(3)), "d"),
+        ],
+    )?;
+    ensure!(
+        again == [UpsertOutcome::Updated, UpsertOutcome::Unchanged, UpsertOutcome::Created],
+        "repeated keys after a dropped batch: {again:?}"
+    );
+    store.finish_initial_load().map_err(err)?;
+    let after = load(store, "b-4", 9, &[draft(2, "k3", Some(company(1)), "c"), draft(3, "k5", Some(company(3)), "e")])?;
+    ensure!(after == [UpsertOutcome::Unchanged, UpsertOutcome::Created], "after the load: {after:?}");
+    let mut keys = Vec::new();
+    for n in 1..=3 {
+        let s = store.find_subject(&SubjectKey::Identifier(company(n).id)).map_err(err)?.ok_or("subject linked")?;
+        keys.extend(store.records_of(s.id).map_err(err)?.into_iter().map(|r| (r.source_key, r.version)));
+    }
+    keys.sort();
+    let want: Vec<(String, u32)> =
+        [("k1", 2), ("k2", 1), ("k3", 1), ("k4", 1), ("k5", 1)].iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    ensure!(keys == want, "one record per key, k1 in its second version: {keys:?}");
+    Ok(())
+}
+
 /// A public list holds the active, published records of its items decided by today whose window is
 /// still open, newest first (the later record first on one day), filtered by unit and decision dates,
 /// in pages that the total counts whole.
@@ -574,6 +617,7 @@ macro_rules! run_conformance {
             a_subject_of_a_dropped_batch_is_created_again,
             discarded_rows_keep_the_issues_and_the_rejected_batch,
             an_initial_load_answers_as_a_load_without_it,
+            a_first_load_finds_the_keys_its_batches_wrote,
             published_records_keep_their_window_and_order,
             subjects_of_a_rolled_back_batch_are_made_again,
             batches_report_what_they_did_and_stats_add_up,
