@@ -150,20 +150,23 @@ impl BatchStore for PgStore {
             }
         };
         subjects.check(opened.commits);
+        let mut conn = ConnThread::start(conn)?;
         // Under the lock no other batch writes records, so an item without records now gets only
         // those this batch writes, and a first load knows the keys of every item it wrote, unless
-        // another process's batch committed in between (fresh_keys.rs).
-        let known = self
-            .first_load
-            .lock()
-            .map_err(|_| poisoned())?
-            .as_mut()
-            .and_then(|l| l.keys.take(&meta.item, opened.commits));
+        // another process's batch committed in between (fresh_keys.rs). Taken once nothing can fail
+        // before the batch exists, whose drop ends the load's tracking.
+        let known = match self.first_load.lock() {
+            Ok(mut load) => load.as_mut().and_then(|l| l.keys.take(&meta.item, opened.commits)),
+            Err(_) => {
+                conn.rollback();
+                return Err(poisoned());
+            }
+        };
         let fresh_keys =
             known.unwrap_or_else(|| if opened.has_records { FreshKeys::unknown() } else { FreshKeys::first_load() });
         let (give_back, spare) = channel();
         let batch = PgBatch {
-            conn: ConnThread::start(conn)?,
+            conn,
             vault: &self.vault,
             meta,
             now,
@@ -266,8 +269,7 @@ struct Opened {
 fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
     c.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
     // Read under the lock: no other batch commits between this and our own commit.
-    let commits: i64 =
-        c.query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ingest_commits", &[])?.get(0);
+    let commits = ingest_commits(c)?;
     // Every lookup of a batch is by key, a few thousand keys at a time. Statistics lag behind a
     // table that a load is filling, and on them the planner would rather scan `subject_keys` whole
     // for every chunk (a hashed `= ANY`) than probe its index; this transaction never wants that.
@@ -291,6 +293,12 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
         )
         .map_err(db_err)?;
     Ok(Opened { commits, item_no, has_records, key_index_deferred })
+}
+
+/// The value of the sequence `ingest_commits` (0 before any batch committed): read under the ingest
+/// lock, it stays until the reader's own batch commits.
+pub(crate) fn ingest_commits(c: &mut Conn) -> Result<i64> {
+    Ok(c.query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ingest_commits", &[])?.get(0))
 }
 
 /// The item's number, given on its first batch, and whether it had one before. Under the ingest lock no
@@ -891,7 +899,10 @@ impl BatchWriter for PgBatch<'_> {
         })?;
         self.open = false;
         self.subjects.stamp(commits);
-        if let Some(load) = self.first_load.lock().map_err(|_| poisoned())?.as_mut() {
+        // Committed: a poisoned mutex is not this batch's failure (the next batch fails to begin).
+        if let Ok(mut load) = self.first_load.lock()
+            && let Some(load) = load.as_mut()
+        {
             load.keys.put_back(&self.meta.item, std::mem::replace(&mut self.fresh_keys, FreshKeys::unknown()), commits);
         }
         Ok(())

@@ -19,8 +19,8 @@
 //!
 //! `record_keys` is looked up by a batch, but a batch of the load knows which of its source keys the
 //! load has written (`fresh_keys.rs`) and asks only for those, which real files seldom repeat. A batch
-//! that does need the lookup, or one of another process, builds the primary key first, in its own
-//! transaction ([`build_now`]); the load then goes on with it.
+//! that does need the lookup (of this process, or of another, which knows none of the load's keys)
+//! builds the primary key first, in its own transaction ([`build_now`]); the load then goes on with it.
 //!
 //! The load holds a session-level advisory lock ([`LOCK`]) on a connection of its own from its
 //! beginning to its end, so that a store opening meanwhile in another process leaves the indexes to
@@ -75,8 +75,7 @@ pub(crate) fn begin(config: &Config) -> Result<Option<FirstLoad>> {
         if c.query_one("SELECT EXISTS (SELECT 1 FROM records)", &[])?.get::<_, bool>(0) {
             return Ok(None);
         }
-        let commits: i64 =
-            c.query_one("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ingest_commits", &[])?.get(0);
+        let commits = crate::batches::ingest_commits(c)?;
         c.execute(
             "INSERT INTO deferred_indexes (name, definition)
              SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2)",

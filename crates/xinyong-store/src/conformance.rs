@@ -92,7 +92,8 @@ pub fn draft(row: u64, key: &str, subject: Option<SubjectClaim>, content: &str) 
     RecordDraft { head, fields, secret_fields: secret }
 }
 
-fn meta(id: &str, day: u32) -> BatchMeta {
+/// A batch of penalties by `sh_amr`, begun on `day`.
+pub fn meta(id: &str, day: u32) -> BatchMeta {
     BatchMeta {
         id: id.to_owned(),
         unit: "sh_amr".to_owned(),

@@ -4,7 +4,7 @@
 
 use xinyong_domain::record::UpsertOutcome;
 use xinyong_store::BatchStore;
-use xinyong_store::conformance::{company, draft, install_default, load, load_item};
+use xinyong_store::conformance::{company, draft, install_default, load, load_item, meta, prepare};
 use xinyong_store::search::{SearchQuery, SearchStore};
 use xinyong_store_pg::PgStore;
 
@@ -227,18 +227,8 @@ fn a_key_index_built_by_a_dropped_batch_is_left_out_again() {
     assert!(store.begin_initial_load().unwrap());
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     {
-        let mut w = store
-            .begin_batch(xinyong_store::BatchMeta {
-                id: "b-gone".into(),
-                unit: "sh_amr".into(),
-                item: "admin_penalty".into(),
-                item_version: 1,
-                file_name: None,
-                all_or_nothing: false,
-                started_at: chrono::DateTime::parse_from_rfc3339("2026-05-07T09:00:00+08:00").unwrap(),
-            })
-            .unwrap();
-        let rows = xinyong_store::conformance::prepare(&store, &[draft(2, "k1", Some(company(1)), "a2")]).unwrap();
+        let mut w = store.begin_batch(meta("b-gone", 7)).unwrap();
+        let rows = prepare(&store, &[draft(2, "k1", Some(company(1)), "a2")]).unwrap();
         assert_eq!(w.write(&rows).unwrap()[0].outcome, UpsertOutcome::Updated);
     }
     assert!(key_index_left_out(&guard), "rolled back with the batch");
