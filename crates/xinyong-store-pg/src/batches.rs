@@ -48,7 +48,7 @@ use xinyong_store::{
 use crate::conn_thread::ConnThread;
 use crate::copy::CopyRows;
 use crate::fresh_keys::FreshKeys;
-use crate::initial_load::{FirstLoad, KEY_INDEX};
+use crate::initial_load::{FirstLoad, ID_INDEX, KEY_INDEX};
 use crate::pool::Conn;
 use crate::subjects::time;
 use crate::{PgStore, db_err, poisoned};
@@ -88,11 +88,10 @@ struct PgBatch<'a> {
     fresh_keys: FreshKeys,
     /// The store's first load, which keeps the source keys its batches wrote (`initial_load.rs`).
     first_load: &'a Mutex<Option<FirstLoad>>,
-    /// Whether `record_keys`' primary key is left out by a first load: then it is built before the
-    /// batch's first lookup by source key.
-    key_index_deferred: bool,
-    /// The same when the batch opened: rolling back to the savepoint `rows` leaves it out again.
-    key_index_deferred_at_open: bool,
+    /// The indexes of its lookups that a first load has left out, still to build.
+    left_out: LeftOut,
+    /// The same when the batch opened: rolling back to the savepoint `rows` leaves them out again.
+    left_out_at_open: LeftOut,
     /// The item's number in `item_numbers`, written with each new record.
     item_no: i32,
     /// Record ids reserved on the sequence and not yet used.
@@ -174,8 +173,8 @@ impl BatchStore for PgStore {
             issue_seq: 0,
             fresh_keys,
             first_load: &self.first_load,
-            key_index_deferred: opened.key_index_deferred,
-            key_index_deferred_at_open: opened.key_index_deferred,
+            left_out: opened.left_out,
+            left_out_at_open: opened.left_out,
             item_no: opened.item_no,
             record_ids: IdBlock::default(),
             spare,
@@ -261,8 +260,18 @@ struct Opened {
     item_no: i32,
     /// Whether the item has records.
     has_records: bool,
-    /// Whether a first load left `record_keys`' primary key out (`initial_load.rs`).
-    key_index_deferred: bool,
+    /// The indexes of a batch's lookups that a first load left out.
+    left_out: LeftOut,
+}
+
+/// The indexes a batch looks rows up by that a first load leaves out (`initial_load.rs`); each is
+/// built before the batch's first statement that needs it.
+#[derive(Clone, Copy, Debug)]
+struct LeftOut {
+    /// `record_keys`' primary key: records by source key.
+    keys: bool,
+    /// `records_id`: changed records, by id.
+    ids: bool,
 }
 
 /// Locks ingest, writes the batch row and sets the transaction up.
@@ -279,8 +288,11 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
     // though none can be found, which is slower, never wrong. (Not a look into `records`: during a
     // first load its index by item is left out, see `initial_load.rs`.)
     let (item_no, has_records) = item_number(c, &meta.item)?;
-    let key_index_deferred: bool =
-        c.query_one("SELECT EXISTS (SELECT 1 FROM deferred_indexes WHERE name = $1)", &[&KEY_INDEX])?.get(0);
+    let row = c.query_one(
+        "SELECT coalesce(bool_or(name = $1), false), coalesce(bool_or(name = $2), false) FROM deferred_indexes",
+        &[&KEY_INDEX, &ID_INDEX],
+    )?;
+    let left_out = LeftOut { keys: row.get(0), ids: row.get(1) };
     insert_batch_row(c, meta, now)?;
     c.client
         .batch_execute(
@@ -292,7 +304,7 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
              SAVEPOINT rows",
         )
         .map_err(db_err)?;
-    Ok(Opened { commits, item_no, has_records, key_index_deferred })
+    Ok(Opened { commits, item_no, has_records, left_out })
 }
 
 /// The value of the sequence `ingest_commits` (0 before any batch committed): read under the ingest
@@ -625,7 +637,7 @@ impl PgBatch<'_> {
         let existing = if lookup.is_empty() {
             None
         } else {
-            self.need_key_index()?;
+            self.build_left_out(KEY_INDEX, |l| &mut l.keys)?;
             let item = self.meta.item.clone();
             Some(self.conn.ask(move |c| find_records(c, &item, &lookup))?)
         };
@@ -713,12 +725,12 @@ impl PgBatch<'_> {
         Ok(out)
     }
 
-    /// Builds `record_keys`' primary key before the batch's first lookup by source key, if a first load
-    /// left it out: in the batch's transaction, queued before the lookup (`initial_load.rs`).
-    fn need_key_index(&mut self) -> Result<()> {
-        if self.key_index_deferred {
-            self.conn.send(|c| crate::initial_load::build_now(c, KEY_INDEX))?;
-            self.key_index_deferred = false;
+    /// Builds the index `name`, if a first load left it out (`which` of [`LeftOut`]), before the
+    /// statement that needs it: in the batch's transaction, queued ahead of that statement
+    /// (`initial_load.rs`).
+    fn build_left_out(&mut self, name: &'static str, which: fn(&mut LeftOut) -> &mut bool) -> Result<()> {
+        if std::mem::take(which(&mut self.left_out)) {
+            self.conn.send(move |c| crate::initial_load::build_now(c, name))?;
         }
         Ok(())
     }
@@ -767,6 +779,7 @@ impl PgBatch<'_> {
     /// place, keeping id, status and creation time; the version goes up by one. Delete and insert
     /// rather than update, because the subject (the distribution column) may change with the content.
     fn apply_updates(&mut self, mut updates: CopyRows) -> Result<()> {
+        self.build_left_out(ID_INDEX, |l| &mut l.ids)?;
         let (meta, now) = (self.meta.clone(), self.now.clone());
         self.conn.send(move |c| move_updates(c, &mut updates, &meta, &now))
     }
@@ -867,12 +880,12 @@ impl BatchWriter for PgBatch<'_> {
         self.subjects.clear();
         self.fresh_keys.forget_written();
         // An index built since the savepoint is taken back with the rows.
-        self.key_index_deferred = self.key_index_deferred_at_open;
+        self.left_out = self.left_out_at_open;
         Ok(())
     }
 
     fn settle_commitment(&mut self, step: &CommitmentStep, source_key: &str) -> Result<i64> {
-        self.need_key_index()?;
+        self.build_left_out(KEY_INDEX, |l| &mut l.keys)?;
         let (step, item, source_key) = (step.clone(), self.meta.item.clone(), source_key.to_owned());
         self.conn.call(move |c| {
             let row = c.query_opt(

@@ -7,20 +7,22 @@
 //! thousand subjects they outgrow `shared_buffers`, and every chunk reads, dirties and writes back
 //! index pages (`docs/scale.md` §6: at a million subjects a chunk's `COPY records` costs 2.5 times as
 //! much per row as at 100,000). Built once at the end, each is a sort and one sequential write.
+//! `records_id` grows at its right edge only, but kept row by row it still made a `COPY` of a load's
+//! records about a fifth slower (`docs/scale.md` §6).
 //!
 //! So [`begin`] drops them when the store holds no records, after writing down how to make each again
 //! (`deferred_indexes`, migration 14: an index as `pg_indexes` prints it, a primary key as the
 //! `ALTER TABLE` that adds it), and [`build_missing`] runs whatever is written down there, each in the
 //! transaction that removes its row: at the end of the load, and when the store opens and no load is
-//! running, which repairs a load that stopped in between. What a batch itself looks up stays: the
-//! identifiers' unique index and `records_id` (a changed record is found by its id; ids come from a
-//! sequence, so that index only grows at its right edge). Meanwhile every query answers the same, only
+//! running, which repairs a load that stopped in between. Meanwhile every query answers the same, only
 //! slower (a sequential scan where the index would have served).
 //!
-//! `record_keys` is looked up by a batch, but a batch of the load knows which of its source keys the
-//! load has written (`fresh_keys.rs`) and asks only for those, which real files seldom repeat. A batch
-//! that does need the lookup (of this process, or of another, which knows none of the load's keys)
-//! builds the primary key first, in its own transaction ([`build_now`]); the load then goes on with it.
+//! Two of them a batch looks rows up by: `record_keys`' primary key (source keys) and `records_id`
+//! (the records a batch replaces, by id). The subjects' unique index of identifiers stays. A batch of
+//! the load knows which of its source keys the load has written (`fresh_keys.rs`) and asks only for
+//! those, which real files seldom repeat, and replaces records only for those. A batch that does need
+//! one of the two (of this process, or of another, which knows none of the load's keys) builds it
+//! first, in its own transaction ([`build_now`]); the load then goes on with it.
 //!
 //! The load holds a session-level advisory lock ([`LOCK`]) on a connection of its own from its
 //! beginning to its end, so that a store opening meanwhile in another process leaves the indexes to
@@ -38,16 +40,21 @@ use crate::pool::{Conn, SCHEMA};
 const LOCK: i64 = 0x78_79_66_69_72_73_74;
 
 /// The indexes a first load leaves out: those whose entries a load writes in random order and that no
-/// statement of a batch needs.
-const DEFERRED: &[&str] = &["records_item_date", "subjects_grams"];
+/// statement of a batch needs, and [`ID_INDEX`].
+const DEFERRED: &[&str] = &["records_item_date", "subjects_grams", ID_INDEX];
 
 /// The primary keys a first load leaves out, as (table, constraint). A batch finds the records it
-/// replaces by id (`records_id`, kept: its entries come in order), and their source keys in
-/// `record_keys` only when it may have written them before ([`KEY_INDEX`]).
+/// replaces by id ([`ID_INDEX`]), and their source keys in `record_keys` only when it may have written
+/// them before ([`KEY_INDEX`]).
 const DEFERRED_KEYS: &[(&str, &str)] = &[("records", "records_pkey"), ("record_keys", KEY_INDEX)];
 
-/// The primary key of `record_keys`, which a batch builds at once if it needs it ([`build_now`]).
+/// The primary key of `record_keys`, by which a batch looks source keys up; built at once by a batch
+/// of the load that needs it ([`build_now`]).
 pub(crate) const KEY_INDEX: &str = "record_keys_pkey";
+
+/// The index of `records` by id, by which a batch finds the records it replaces; built at once by a
+/// batch of the load that replaces one.
+pub(crate) const ID_INDEX: &str = "records_id";
 
 /// `maintenance_work_mem` while an index is built, four times the server's default, so that sorting ten
 /// million entries spills fewer runs to disk (not measured apart). The server's memory, not ours, and

@@ -10,7 +10,7 @@ use xinyong_store_pg::PgStore;
 
 use super::{Fresh, fresh_store};
 
-const LEFT_OUT: [&str; 4] = ["record_keys_pkey", "records_item_date", "records_pkey", "subjects_grams"];
+const LEFT_OUT: [&str; 5] = ["record_keys_pkey", "records_id", "records_item_date", "records_pkey", "subjects_grams"];
 
 /// A connection of its own to the test's database.
 fn sql(guard: &Fresh) -> postgres::Client {
@@ -68,11 +68,11 @@ fn a_first_load_builds_the_indexes_it_left_out_at_its_end() {
     let (store, guard) = fresh_store();
     install_default(&store).unwrap();
     let before = indexes(&guard);
-    assert_eq!(before.len(), 4, "a new store has them: {before:?}");
+    assert_eq!(before.len(), 5, "a new store has them: {before:?}");
 
     assert!(store.begin_initial_load().unwrap(), "an empty store leaves them out");
     assert!(indexes(&guard).is_empty());
-    assert_eq!(written_down(&guard), 4);
+    assert_eq!(written_down(&guard), 5);
     assert!(!store.begin_initial_load().unwrap(), "one first load at a time");
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")]).unwrap();
     assert_eq!(found_by_name(&store), 2, "names are found without their index");
@@ -114,7 +114,7 @@ fn a_store_opened_during_a_first_load_leaves_the_indexes_to_it() {
     assert!(indexes(&guard).is_empty(), "the other store finished a load it did not begin");
     load(&other, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     store.finish_initial_load().unwrap();
-    assert_eq!(indexes(&guard).len(), 4);
+    assert_eq!(indexes(&guard).len(), 5);
 }
 
 /// A load whose connection went away (its process died) leaves its indexes to the next opening.
@@ -153,26 +153,29 @@ fn an_index_that_cannot_be_built_at_the_opening_is_left_for_the_next() {
     until_the_load_lock_is_given_back(&guard);
     let opened = PgStore::open(guard.db.url(), &guard.data());
     assert!(opened.is_ok(), "{opened:?}");
-    assert_eq!(indexes(&guard).len(), 4, "the others are built");
+    assert_eq!(indexes(&guard).len(), 5, "the others are built");
     let left: Vec<String> =
         client.query("SELECT name FROM xinyong.deferred_indexes", &[]).unwrap().iter().map(|r| r.get(0)).collect();
     assert_eq!(left, ["broken"]);
 }
 
-/// Whether `record_keys`' primary key is still left out (written down, and not in the catalog).
-fn key_index_left_out(guard: &Fresh) -> bool {
+/// Whether the index `name` is still left out (written down, and not in the catalog).
+fn left_out(guard: &Fresh, name: &str) -> bool {
     let mut client = sql(guard);
     let row = client
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM xinyong.deferred_indexes WHERE name = 'record_keys_pkey'),
-                    EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = 'xinyong' AND indexname = 'record_keys_pkey')",
-            &[],
+            "SELECT EXISTS (SELECT 1 FROM xinyong.deferred_indexes WHERE name = $1),
+                    EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = 'xinyong' AND indexname = $1)",
+            &[&name],
         )
         .unwrap();
     let (written, built): (bool, bool) = (row.get(0), row.get(1));
-    assert_ne!(written, built, "written down exactly when not built");
+    assert_ne!(written, built, "{name} written down exactly when not built");
     written
 }
+
+const KEYS: &str = "record_keys_pkey";
+const IDS: &str = "records_id";
 
 fn stored_keys(guard: &Fresh) -> Vec<(String, String)> {
     let mut client = sql(guard);
@@ -185,7 +188,7 @@ fn stored_keys(guard: &Fresh) -> Vec<(String, String)> {
 }
 
 /// The load knows the keys its batches wrote: a later batch of the same item with new keys only asks
-/// the server nothing and leaves `record_keys`' primary key out.
+/// the server nothing and leaves `record_keys`' primary key and `records_id` out.
 #[test]
 fn a_batch_of_a_first_load_with_new_keys_leaves_the_key_index_out() {
     let (store, guard) = fresh_store();
@@ -193,16 +196,16 @@ fn a_batch_of_a_first_load_with_new_keys_leaves_the_key_index_out() {
     assert!(store.begin_initial_load().unwrap());
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     assert_eq!(load(&store, "b-2", 7, &[draft(2, "k2", Some(company(2)), "b")]).unwrap(), [UpsertOutcome::Created]);
-    assert!(key_index_left_out(&guard));
+    assert!(left_out(&guard, KEYS) && left_out(&guard, IDS));
     store.finish_initial_load().unwrap();
-    assert!(!key_index_left_out(&guard));
+    assert!(!left_out(&guard, KEYS) && !left_out(&guard, IDS));
     assert_eq!(stored_keys(&guard).len(), 2);
 }
 
 /// A batch of the load that repeats a key looks it up, and builds the primary key first, in its own
-/// transaction; the rest of the load keeps it.
+/// transaction; one that replaces a record builds `records_id` first. The rest of the load keeps them.
 #[test]
-fn a_batch_of_a_first_load_that_repeats_a_key_builds_the_key_index_first() {
+fn a_batch_of_a_first_load_that_repeats_a_key_builds_the_indexes_it_needs_first() {
     let (store, guard) = fresh_store();
     install_default(&store).unwrap();
     assert!(store.begin_initial_load().unwrap());
@@ -211,7 +214,7 @@ fn a_batch_of_a_first_load_that_repeats_a_key_builds_the_key_index_first() {
         load(&store, "b-2", 7, &[draft(2, "k1", Some(company(1)), "a2"), draft(3, "k2", Some(company(2)), "b")])
             .unwrap();
     assert_eq!(outcomes, [UpsertOutcome::Updated, UpsertOutcome::Unchanged]);
-    assert!(!key_index_left_out(&guard), "built by the batch that needed it");
+    assert!(!left_out(&guard, KEYS) && !left_out(&guard, IDS), "built by the batch that needed them");
     assert_eq!(written_down(&guard), 3);
     store.finish_initial_load().unwrap();
     assert_eq!(written_down(&guard), 0);
@@ -231,8 +234,9 @@ fn a_key_index_built_by_a_dropped_batch_is_left_out_again() {
         let rows = prepare(&store, &[draft(2, "k1", Some(company(1)), "a2")]).unwrap();
         assert_eq!(w.write(&rows).unwrap()[0].outcome, UpsertOutcome::Updated);
     }
-    assert!(key_index_left_out(&guard), "rolled back with the batch");
+    assert!(left_out(&guard, KEYS) && left_out(&guard, IDS), "rolled back with the batch");
     assert_eq!(load(&store, "b-2", 7, &[draft(2, "k1", Some(company(1)), "a")]).unwrap(), [UpsertOutcome::Unchanged]);
+    assert!(!left_out(&guard, KEYS) && left_out(&guard, IDS), "an unchanged record is not replaced");
     store.finish_initial_load().unwrap();
     assert_eq!(written_down(&guard), 0);
     assert_eq!(stored_keys(&guard).len(), 1);
@@ -250,7 +254,7 @@ fn a_batch_of_another_process_during_a_first_load_is_seen() {
     // An item the load has not written: the other batch has nothing to look up either.
     let created = load_item(&other, "b-2", 7, "admin_license", &[draft(2, "k2", Some(company(2)), "b")]).unwrap();
     assert_eq!(created, [UpsertOutcome::Created]);
-    assert!(key_index_left_out(&guard), "the other batch needed no lookup");
+    assert!(left_out(&guard, KEYS), "the other batch needed no lookup");
     let again = load_item(&store, "b-3", 8, "admin_license", &[draft(2, "k2", Some(company(2)), "b2")]).unwrap();
     assert_eq!(again, [UpsertOutcome::Updated]);
     store.finish_initial_load().unwrap();
