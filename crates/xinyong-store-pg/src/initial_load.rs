@@ -20,9 +20,10 @@
 //! Two of them a batch looks rows up by: `record_keys`' primary key (source keys) and `records_id`
 //! (the records a batch replaces, by id). The subjects' unique index of identifiers stays. A batch of
 //! the load knows which of its source keys the load has written (`fresh_keys.rs`) and asks only for
-//! those, which real files seldom repeat, and replaces records only for those. A batch that does need
-//! one of the two (of this process, or of another, which knows none of the load's keys) builds it
-//! first, in its own transaction ([`build_now`]); the load then goes on with it.
+//! those, and replaces records only for those: a load whose files repeat no key needs neither index
+//! (the bench's synthetic files repeat none). A batch that does need one of the two (of this process,
+//! or of another, which knows none of the load's keys) builds it first, in its own transaction
+//! ([`build_now`]); the load then goes on with it.
 //!
 //! The load holds a session-level advisory lock ([`LOCK`]) on a connection of its own from its
 //! beginning to its end, so that a store opening meanwhile in another process leaves the indexes to
