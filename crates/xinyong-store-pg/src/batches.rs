@@ -29,9 +29,13 @@
 //! it commits: the cache is stamped with ours, and a batch that finds the sequence elsewhere under the
 //! lock empties it, since another process's batch may have created or renamed subjects meanwhile.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Mutex, MutexGuard};
+
+// The writer thread hashes every row's identifier and source key several times; with the standard
+// SipHash that was about a fifth of its samples (`docs/scale.md` §6). foldhash is only minimally
+// DoS-resistant: these maps hold what one batch's files name, for one chunk or one batch.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use xinyong_domain::ids::Identifier;
 use xinyong_domain::record::UpsertOutcome;

@@ -8,7 +8,7 @@
 //! may have created or renamed subjects meanwhile. A batch that rolls back empties it too: the
 //! subjects it created are gone with it.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use xinyong_domain::ids::Identifier;
 
