@@ -3,6 +3,7 @@
 //! `YYYY-MM-DD`, decimals have no trailing zeros, enums are their catalog value, identifiers normalised.
 
 use chrono::{Datelike, NaiveDate};
+pub use compact_str::CompactString;
 
 use crate::catalog::{CodeKind, Field, FieldType};
 use crate::ids::{self, IdError, OrgCode, ResidentId, Uscc};
@@ -14,7 +15,9 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Empty,
-    Text(String),
+    /// Text of up to 24 bytes is kept in the cell itself: most cells of a file are that short, and a
+    /// reader makes millions of them for validators on other threads to read (`docs/scale.md` §6).
+    Text(CompactString),
     /// A numeric spreadsheet cell or JSON number.
     Number(f64),
     /// A date-formatted spreadsheet cell.
@@ -28,7 +31,7 @@ impl Cell {
     pub fn as_written(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => s.to_string(),
             Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
             Cell::Number(n) => n.to_string(),
             Cell::Date(d) => d.to_string(),
@@ -410,7 +413,7 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_checked_and_bounded_with_or_without_full_width_characters() {
-        let text = |s: &str| parse_text(&Cell::Text(s.to_owned()));
+        let text = |s: &str| parse_text(&Cell::Text(s.into()));
         assert_eq!(text("  上海某某公司\t"), Ok("上海某某公司".to_owned()));
         assert_eq!(text("　（上海）某某公司 "), Ok("(上海)某某公司".to_owned()));
         assert_eq!(text("第一行\n第二行"), Ok("第一行\n第二行".to_owned()));
@@ -478,7 +481,7 @@ mod tests {
                     (false, true) => Err("bad_char"),
                 }
             };
-            proptest::prop_assert_eq!(parse_text(&Cell::Text(s.clone())).map_err(|e| e.code), by_chars, "{:?}", s);
+            proptest::prop_assert_eq!(parse_text(&Cell::Text(s.as_str().into())).map_err(|e| e.code), by_chars, "{:?}", s);
         }
 
         /// Dates are stored as `Display` writes them.
@@ -490,7 +493,7 @@ mod tests {
 
         #[test]
         fn decimal_parsing_never_panics(s in "[-+0-9.,]{0,30}") {
-            let _ = parse_decimal(&Cell::Text(s));
+            let _ = parse_decimal(&Cell::Text(s.into()));
         }
     }
 }

@@ -352,7 +352,7 @@ fn jsonl_as_serde_json_reads_it(text: &str) -> (Vec<String>, Vec<Result<RawRow, 
                 serde_json::Value::Bool(b) => Cell::Bool(b),
                 serde_json::Value::Number(n) => Cell::Number(n.as_f64().unwrap()),
                 serde_json::Value::String(s) if s.trim().is_empty() => Cell::Empty,
-                serde_json::Value::String(s) => Cell::Text(s),
+                serde_json::Value::String(s) => Cell::Text(s.into()),
                 _ => {
                     bad.get_or_insert(key);
                     continue;
@@ -463,7 +463,7 @@ fn csv_as_fields_read_alone(bytes: &[u8]) -> Vec<Result<RawRow, RowError>> {
             Ok(texts) => {
                 let cells: Vec<Cell> = texts
                     .into_iter()
-                    .map(|s| Some(Cell::Text(s.to_owned())).filter(|c| !c.is_empty()).unwrap_or(Cell::Empty))
+                    .map(|s| Some(Cell::Text(s.into())).filter(|c| !c.is_empty()).unwrap_or(Cell::Empty))
                     .collect();
                 if cells.iter().any(|c| !c.is_empty()) {
                     out.push(Ok(RawRow { row, cells }));

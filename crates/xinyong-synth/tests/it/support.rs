@@ -52,7 +52,7 @@ pub fn decode(bytes: &[u8], file: &ManifestFile) -> String {
 }
 
 fn text_cell(s: &str) -> Cell {
-    if s.is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) }
+    if s.is_empty() { Cell::Empty } else { Cell::Text(s.into()) }
 }
 
 /// Reads a CSV or JSON lines file; `None` for XLSX (no reader among our dependencies).
@@ -96,7 +96,7 @@ pub fn read(dir: &Path, file: &ManifestFile) -> Option<Table> {
                             None | Some(serde_json::Value::Null) => Cell::Empty,
                             Some(serde_json::Value::Number(n)) => Cell::Number(n.as_f64().unwrap_or(f64::NAN)),
                             Some(serde_json::Value::String(s)) => text_cell(s),
-                            Some(other) => Cell::Text(other.to_string()),
+                            Some(other) => Cell::Text(other.to_string().into()),
                         })
                         .collect()
                 })

@@ -350,7 +350,7 @@ impl<'de> Visitor<'de> for MemberVisitor {
     }
 
     fn visit_string<E: de::Error>(self, s: String) -> Result<Member, E> {
-        Ok(Member::Cell(owned_text_cell(s)))
+        Ok(Member::Cell(owned_text_cell(s.into())))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Member, E> {

@@ -32,7 +32,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use xinyong_domain::value::Cell;
+use xinyong_domain::value::{Cell, CompactString};
 
 use super::{EncodingChoice, FileError, Format, RowReader};
 
@@ -96,11 +96,11 @@ fn read_error(e: io::Error) -> FileError {
 /// A cell from text as found in a file: whitespace-only text is [`Cell::Empty`]; other text is kept
 /// as written (normalisation is the validator's job).
 fn text_cell(s: &str) -> Cell {
-    owned_text_cell(s.to_owned())
+    owned_text_cell(s.into())
 }
 
 /// [`text_cell`] of text already owned.
-fn owned_text_cell(s: String) -> Cell {
+fn owned_text_cell(s: CompactString) -> Cell {
     let cell = Cell::Text(s);
     if cell.is_empty() { Cell::Empty } else { cell }
 }

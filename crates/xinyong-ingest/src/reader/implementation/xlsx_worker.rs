@@ -130,15 +130,15 @@ fn convert(value: &DataRef<'_>) -> Option<SheetCell> {
         DataRef::Empty => return None,
         DataRef::String(s) | DataRef::DateTimeIso(s) if s.trim().is_empty() => return None,
         DataRef::SharedString(s) if s.trim().is_empty() => return None,
-        DataRef::String(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
-        DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
+        DataRef::String(s) | DataRef::DurationIso(s) => Cell::Text(s.as_str().into()),
+        DataRef::SharedString(s) => Cell::Text((*s).into()),
         DataRef::Int(i) => Cell::Number(*i as f64),
         DataRef::Float(f) => Cell::Number(*f),
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) => return Some(date_time(dt)),
         DataRef::DateTimeIso(s) => match s.get(..10).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
             Some(date) => Cell::Date(date),
-            None => Cell::Text(s.clone()),
+            None => Cell::Text(s.as_str().into()),
         },
         DataRef::Error(e) => return Some(SheetCell::Bad(format!("the error value {e}"))),
     };
@@ -158,7 +158,7 @@ fn date_time(dt: &ExcelDateTime) -> SheetCell {
     }
     let (year, month, day, hour, minute, second, _) = dt.to_ymd_hms_milli();
     if serial < 1.0 {
-        return SheetCell::Value(Cell::Text(format!("{hour:02}:{minute:02}:{second:02}")));
+        return SheetCell::Value(Cell::Text(format!("{hour:02}:{minute:02}:{second:02}").into()));
     }
     match NaiveDate::from_ymd_opt(year.into(), month.into(), day.into()) {
         Some(date) => SheetCell::Value(Cell::Date(date)),
