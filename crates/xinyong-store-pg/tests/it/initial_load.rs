@@ -117,6 +117,37 @@ fn a_store_opened_during_a_first_load_leaves_the_indexes_to_it() {
     assert_eq!(indexes(&guard).len(), 5);
 }
 
+/// The indexes of `records` and those of the other tables are built at once, on two connections: builds
+/// on `records` that wait for the table do not hold the others up.
+#[test]
+fn the_indexes_of_records_and_of_other_tables_are_built_at_once() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    assert!(store.begin_initial_load().unwrap());
+    load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
+    let mut holder = sql(&guard);
+    let mut hold = holder.transaction().unwrap();
+    hold.batch_execute("LOCK TABLE xinyong.records IN EXCLUSIVE MODE").unwrap();
+    std::thread::scope(|scope| {
+        let finishing = scope.spawn(|| store.finish_initial_load());
+        let others = ["record_keys_pkey", "subjects_grams"];
+        let mut built = Vec::new();
+        for _ in 0..200 {
+            built = indexes(&guard).into_iter().map(|(name, _)| name).collect();
+            if others.iter().all(|name| built.contains(&(*name).to_owned())) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(others.iter().all(|name| built.contains(&(*name).to_owned())), "held up: {built:?}");
+        assert_eq!(built.len(), 2, "built through the lock: {built:?}");
+        hold.rollback().unwrap();
+        finishing.join().unwrap().unwrap();
+    });
+    assert_eq!(indexes(&guard).len(), 5);
+    assert_eq!(written_down(&guard), 0);
+}
+
 /// A load whose connection went away (its process died) leaves its indexes to the next opening.
 #[test]
 fn a_first_load_that_stopped_is_repaired_when_the_store_opens() {
