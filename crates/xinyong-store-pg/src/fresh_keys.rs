@@ -52,8 +52,8 @@ impl FreshKeys {
         FreshKeys { seen: Some(keys), began_empty }
     }
 
-    /// The same for every key in the process (the sets outlive a batch), and fast: the writer hashes
-    /// every key of a load twice, once here and once in the set.
+    /// The same for every key in the process (the sets outlive a batch; the seed is "xykeys" in
+    /// ASCII), and fast: the writer hashes every key of a load twice, once here and once in the set.
     fn hash(key: &str) -> u64 {
         foldhash::fast::FixedState::with_seed(0x78_79_6b_65_79_73).hash_one(key)
     }
