@@ -52,7 +52,7 @@ use xinyong_store::{
 use crate::conn_thread::ConnThread;
 use crate::copy::CopyRows;
 use crate::fresh_keys::FreshKeys;
-use crate::initial_load::{FirstLoad, ID_INDEX, KEY_INDEX};
+use crate::initial_load::{FirstLoad, ID_INDEX, KEY_INDEX, SUBJECT_KEY_INDEXES};
 use crate::pool::Conn;
 use crate::subjects::time;
 use crate::{PgStore, db_err, poisoned};
@@ -198,6 +198,11 @@ impl BatchStore for PgStore {
         // hold while it waits for the mutex to give its keys back. Of two beginnings, only one gets
         // the load's advisory lock.
         let Some(load) = crate::initial_load::begin(self.pool.config())? else { return Ok(false) };
+        if let Some(version) = load.no_subjects_at {
+            // A batch of this process that committed since then stamped a later version: the next
+            // batch then finds the cache stale and empties it, which ends its completeness.
+            self.subjects.lock().map_err(|_| poisoned())?.start_complete(version);
+        }
         *self.first_load.lock().map_err(|_| poisoned())? = Some(load);
         Ok(true)
     }
@@ -276,6 +281,8 @@ struct LeftOut {
     keys: bool,
     /// `records_id`: changed records, by id.
     ids: bool,
+    /// The indexes of `subject_keys`: subjects, by identifier.
+    subjects: bool,
 }
 
 /// Locks ingest, writes the batch row and sets the transaction up.
@@ -293,10 +300,12 @@ fn open_batch(c: &mut Conn, meta: &BatchMeta, now: &str) -> Result<Opened> {
     // first load its index by item is left out, see `initial_load.rs`.)
     let (item_no, has_records) = item_number(c, &meta.item)?;
     let row = c.query_one(
-        "SELECT coalesce(bool_or(name = $1), false), coalesce(bool_or(name = $2), false) FROM deferred_indexes",
-        &[&KEY_INDEX, &ID_INDEX],
+        "SELECT coalesce(bool_or(name = $1), false), coalesce(bool_or(name = $2), false),
+             coalesce(bool_or(name = ANY($3)), false)
+         FROM deferred_indexes",
+        &[&KEY_INDEX, &ID_INDEX, &SUBJECT_KEY_INDEXES.as_slice()],
     )?;
-    let left_out = LeftOut { keys: row.get(0), ids: row.get(1) };
+    let left_out = LeftOut { keys: row.get(0), ids: row.get(1), subjects: row.get(2) };
     insert_batch_row(c, meta, now)?;
     c.client
         .batch_execute(
@@ -482,7 +491,9 @@ impl PgBatch<'_> {
                 }
             }
         }
-        if !unknown.is_empty() {
+        // A complete cache knows every stored subject: the identifiers it lacks are new.
+        if !unknown.is_empty() && !self.subjects.is_complete() {
+            self.build_left_out(&SUBJECT_KEY_INDEXES, |l| &mut l.subjects)?;
             let (identifiers, keys): (Vec<&Identifier>, Vec<String>) = unknown.into_iter().unzip();
             let found = self.conn.call(move |c| find_subjects(c, &keys))?;
             for (identifier, found) in identifiers.into_iter().zip(found) {
@@ -641,7 +652,7 @@ impl PgBatch<'_> {
         let existing = if lookup.is_empty() {
             None
         } else {
-            self.build_left_out(KEY_INDEX, |l| &mut l.keys)?;
+            self.build_left_out(&[KEY_INDEX], |l| &mut l.keys)?;
             let item = self.meta.item.clone();
             Some(self.conn.ask(move |c| find_records(c, &item, &lookup))?)
         };
@@ -729,12 +740,12 @@ impl PgBatch<'_> {
         Ok(out)
     }
 
-    /// Builds the index `name`, if a first load left it out (`which` of [`LeftOut`]), before the
-    /// statement that needs it: in the batch's transaction, queued ahead of that statement
+    /// Builds the indexes `names`, if a first load left them out (`which` of [`LeftOut`]), before the
+    /// statement that needs them: in the batch's transaction, queued ahead of that statement
     /// (`initial_load.rs`).
-    fn build_left_out(&mut self, name: &'static str, which: fn(&mut LeftOut) -> &mut bool) -> Result<()> {
+    fn build_left_out(&mut self, names: &'static [&'static str], which: fn(&mut LeftOut) -> &mut bool) -> Result<()> {
         if std::mem::take(which(&mut self.left_out)) {
-            self.conn.send(move |c| crate::initial_load::build_now(c, name))?;
+            self.conn.send(move |c| names.iter().try_for_each(|name| crate::initial_load::build_now(c, name)))?;
         }
         Ok(())
     }
@@ -783,7 +794,7 @@ impl PgBatch<'_> {
     /// place, keeping id, status and creation time; the version goes up by one. Delete and insert
     /// rather than update, because the subject (the distribution column) may change with the content.
     fn apply_updates(&mut self, mut updates: CopyRows) -> Result<()> {
-        self.build_left_out(ID_INDEX, |l| &mut l.ids)?;
+        self.build_left_out(&[ID_INDEX], |l| &mut l.ids)?;
         let (meta, now) = (self.meta.clone(), self.now.clone());
         self.conn.send(move |c| move_updates(c, &mut updates, &meta, &now))
     }
@@ -889,7 +900,7 @@ impl BatchWriter for PgBatch<'_> {
     }
 
     fn settle_commitment(&mut self, step: &CommitmentStep, source_key: &str) -> Result<i64> {
-        self.build_left_out(KEY_INDEX, |l| &mut l.keys)?;
+        self.build_left_out(&[KEY_INDEX], |l| &mut l.keys)?;
         let (step, item, source_key) = (step.clone(), self.meta.item.clone(), source_key.to_owned());
         self.conn.call(move |c| {
             let row = c.query_opt(

@@ -18,7 +18,8 @@
 //! slower (a sequential scan where the index would have served).
 //!
 //! Two of them a batch looks rows up by: `record_keys`' primary key (source keys) and `records_id`
-//! (the records a batch replaces, by id). The subjects' unique index of identifiers stays. A batch of
+//! (the records a batch replaces, by id). Into a store without subjects either, the two indexes of
+//! `subject_keys` (identifiers) are left out too ([`SUBJECT_INDEX`]). A batch of
 //! the load knows which of its source keys the load has written (`fresh_keys.rs`) and asks only for
 //! those, and replaces records only for those: a load whose files repeat no key needs neither index
 //! (the bench's synthetic files repeat none). A batch that does need one of the two (of this process,
@@ -53,6 +54,19 @@ const DEFERRED: &[(&str, &str)] =
 /// them before ([`KEY_INDEX`]).
 const DEFERRED_KEYS: &[(&str, &str)] = &[("records", "records_pkey"), ("record_keys", KEY_INDEX)];
 
+/// Left out too when the store holds no subjects either: the indexes of `subject_keys`, which a batch
+/// needs only to look subjects up by identifier. A batch of the load looks up none while the process's
+/// subject cache holds every subject of the store (`xinyong_store::subject_cache`: complete from the
+/// store without subjects, through batches of this process alone, until something empties it); one
+/// that must look a subject up builds both first ([`SUBJECT_KEY_INDEXES`]). Only batches write
+/// `subject_keys`, so nothing else can break the uniqueness meanwhile; a load that did would fail to
+/// build the unique index at its end, loudly.
+const SUBJECT_INDEX: (&str, &str) = ("subject_keys", "subject_keys_unique");
+const SUBJECT_KEY: (&str, &str) = ("subject_keys", "subject_keys_pkey");
+
+/// The indexes a batch builds before it looks subjects up by identifier, if a first load left them out.
+pub(crate) const SUBJECT_KEY_INDEXES: [&str; 2] = [SUBJECT_KEY.1, SUBJECT_INDEX.1];
+
 /// Whether the index or key `name` of [`DEFERRED`] or [`DEFERRED_KEYS`] is one of `records`.
 fn on_records(name: &str) -> bool {
     DEFERRED.iter().chain(DEFERRED_KEYS).any(|(table, index)| *table == "records" && *index == name)
@@ -78,9 +92,13 @@ pub(crate) struct FirstLoad {
     config: Config,
     /// The source keys its batches have written (`fresh_keys.rs`).
     pub(crate) keys: LoadKeys,
+    /// `ingest_commits` when the load began, if the store held no subjects then (their identifiers'
+    /// indexes are left out, and the subject cache starts complete at that version).
+    pub(crate) no_subjects_at: Option<i64>,
 }
 
-/// Leaves the indexes of [`DEFERRED`] and [`DEFERRED_KEYS`] out when the store holds no records and
+/// Leaves the indexes of [`DEFERRED`] and [`DEFERRED_KEYS`] out when the store holds no records (and
+/// those of `subject_keys` when it holds no subjects either: [`SUBJECT_INDEX`]) and
 /// no other first load runs; `None` otherwise (nothing left out).
 pub(crate) fn begin(config: &Config) -> Result<Option<FirstLoad>> {
     let mut conn = Conn::connect(config)?;
@@ -95,34 +113,48 @@ pub(crate) fn begin(config: &Config) -> Result<Option<FirstLoad>> {
             return Ok(None);
         }
         let commits = crate::batches::ingest_commits(c)?;
-        c.execute(
-            "INSERT INTO deferred_indexes (name, definition)
-             SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($2)",
-            &[&SCHEMA, &DEFERRED.iter().map(|(_, name)| *name).collect::<Vec<_>>()],
-        )?;
-        for (_, name) in DEFERRED {
-            c.client.batch_execute(&format!("DROP INDEX IF EXISTS {name}")).map_err(crate::db_err)?;
+        let no_subjects = !c.query_one("SELECT EXISTS (SELECT 1 FROM subjects)", &[])?.get::<_, bool>(0);
+        for (_, name) in DEFERRED.iter().chain(no_subjects.then_some(&SUBJECT_INDEX)) {
+            leave_index_out(c, name)?;
         }
-        for (table, key) in DEFERRED_KEYS {
-            c.execute(
-                "INSERT INTO deferred_indexes (name, definition)
-                 SELECT conname, format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1::text, $2::text, conname,
-                     pg_get_constraintdef(oid))
-                 FROM pg_constraint
-                 WHERE connamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1::text) AND conname = $3",
-                &[&SCHEMA, table, key],
-            )?;
-            c.client
-                .batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {key}"))
-                .map_err(crate::db_err)?;
+        for (table, key) in DEFERRED_KEYS.iter().chain(no_subjects.then_some(&SUBJECT_KEY)) {
+            leave_key_out(c, table, key)?;
         }
-        Ok(Some(commits))
+        Ok(Some((commits, no_subjects)))
     })?;
-    let Some(commits) = dropped else {
+    let Some((commits, no_subjects)) = dropped else {
         unlock(&mut conn);
         return Ok(None);
     };
-    Ok(Some(FirstLoad { conn, config: config.clone(), keys: LoadKeys::new(commits) }))
+    Ok(Some(FirstLoad {
+        conn,
+        config: config.clone(),
+        keys: LoadKeys::new(commits),
+        no_subjects_at: no_subjects.then_some(commits),
+    }))
+}
+
+/// Writes down how to make the index `name` again, and drops it.
+fn leave_index_out(c: &mut Conn, name: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO deferred_indexes (name, definition)
+         SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2",
+        &[&SCHEMA, &name],
+    )?;
+    c.client.batch_execute(&format!("DROP INDEX IF EXISTS {name}")).map_err(crate::db_err)
+}
+
+/// Writes down how to add the constraint `key` of `table` again, and drops it.
+fn leave_key_out(c: &mut Conn, table: &str, key: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO deferred_indexes (name, definition)
+         SELECT conname, format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1::text, $2::text, conname,
+             pg_get_constraintdef(oid))
+         FROM pg_constraint
+         WHERE connamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1::text) AND conname = $3",
+        &[&SCHEMA, &table, &key],
+    )?;
+    c.client.batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {key}")).map_err(crate::db_err)
 }
 
 /// Builds what the load left out and ends it.

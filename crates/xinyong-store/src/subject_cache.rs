@@ -7,6 +7,12 @@
 //! unless the store's version is still the stamp ([`SubjectCache::check`]), because another process
 //! may have created or renamed subjects meanwhile. A batch that rolls back empties it too: the
 //! subjects it created are gone with it.
+//!
+//! A cache can also be **complete**: it holds every subject the store holds. A store marks it so when it
+//! finds no subjects at all, under its ingest lock, and stamps it ([`SubjectCache::start_complete`]);
+//! whatever empties the cache (a check against another version, a rollback, the limit) ends that. While
+//! it lasts, an identifier the cache does not know names a new subject, with no lookup (the
+//! PostgreSQL store's first load, `initial_load.rs` there).
 
 use foldhash::HashMap;
 
@@ -48,6 +54,13 @@ pub struct SubjectCache {
     limit: usize,
     /// The store's version of its subjects after our last commit.
     stamp: Option<i64>,
+    /// Every subject of the store is in the cache.
+    complete: bool,
+    /// While complete: by organisation code, the subject of smallest id whose USCC carries it, with its
+    /// name. A store files a USCC subject under its organisation code too and answers an organisation
+    /// code with the smallest such id, so a complete cache must know them to answer the same. At most
+    /// as many as the USCCs the cache holds.
+    uscc_org_codes: HashMap<Key, (i64, Box<str>)>,
 }
 
 impl Default for SubjectCache {
@@ -58,13 +71,24 @@ impl Default for SubjectCache {
 
 impl SubjectCache {
     pub fn with_limit(limit: usize) -> SubjectCache {
-        SubjectCache { by_kind: Default::default(), limit, stamp: None }
+        SubjectCache {
+            by_kind: Default::default(),
+            limit,
+            stamp: None,
+            complete: false,
+            uscc_org_codes: HashMap::default(),
+        }
     }
 
-    /// The subject and its current name.
+    /// The subject and its current name. For an organisation code, a complete cache answers as the
+    /// store does: the smallest id of the subjects filed under it.
     pub fn known(&self, id: &Identifier) -> Option<(i64, &str)> {
         let (kind, key) = slot(id);
-        self.by_kind[kind].get(&key?).map(|(subject, name)| (*subject, &**name))
+        let key = key?;
+        let filed = self.by_kind[kind].get(&key);
+        let of_uscc =
+            if self.complete && matches!(id, Identifier::OrgCode(_)) { self.uscc_org_codes.get(&key) } else { None };
+        filed.into_iter().chain(of_uscc).min_by_key(|(subject, _)| *subject).map(|(subject, name)| (*subject, &**name))
     }
 
     /// The subject's id, when it is known under this very name (a new name must be recorded).
@@ -76,12 +100,25 @@ impl SubjectCache {
     pub fn put(&mut self, id: &Identifier, subject: i64, name: &str) {
         let (kind, Some(key)) = slot(id) else { return };
         self.by_kind[kind].insert(key, (subject, name.into()));
+        if let (true, Identifier::Uscc(u)) = (self.complete, id)
+            && let Some(org) = cache_key(u.org_code())
+        {
+            let entry = self.uscc_org_codes.entry(org).or_insert_with(|| (subject, name.into()));
+            if entry.0 > subject {
+                *entry = (subject, name.into());
+            } else if entry.0 == subject {
+                entry.1 = name.into();
+            }
+        }
     }
 
-    /// Empties the cache if it holds its limit or more, keeping the stamp: what it held was still valid.
+    /// Empties the cache if it holds its limit or more, keeping the stamp: what it held was still valid,
+    /// but it is no longer complete.
     pub fn bound(&mut self) {
         if self.len() >= self.limit {
             self.by_kind.iter_mut().for_each(HashMap::clear);
+            self.uscc_org_codes.clear();
+            self.complete = false;
         }
     }
 
@@ -96,7 +133,21 @@ impl SubjectCache {
     /// Forgets everything, including the version it was valid at.
     pub fn clear(&mut self) {
         self.by_kind.iter_mut().for_each(HashMap::clear);
+        self.uscc_org_codes.clear();
         self.stamp = None;
+        self.complete = false;
+    }
+
+    /// Starts empty and complete at `version`: the store holds no subjects at that version.
+    pub fn start_complete(&mut self, version: i64) {
+        self.clear();
+        self.stamp = Some(version);
+        self.complete = true;
+    }
+
+    /// Whether every subject of the store is in the cache (see the module's doc).
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// Records the store's version of its subjects after a commit of ours.
@@ -172,6 +223,47 @@ mod tests {
         cache.put(&a, 1, "甲");
         cache.check(9);
         assert_eq!(cache.get(&a, "甲"), Some(1), "bounding keeps the stamp");
+    }
+
+    #[test]
+    fn a_complete_cache_stays_complete_until_something_empties_it() {
+        let a = Identifier::Uscc(Uscc::parse("G1610000713522976L").unwrap());
+        let b = Identifier::Uscc(Uscc::parse("9131011655401835XL").unwrap());
+        let mut cache = SubjectCache::with_limit(2);
+        assert!(!cache.is_complete(), "a new cache knows nothing of the store");
+        cache.start_complete(5);
+        cache.put(&a, 1, "甲");
+        cache.bound();
+        cache.check(5);
+        assert!(cache.is_complete(), "puts, bounds below the limit and checks at its stamp keep it");
+        cache.put(&b, 2, "乙");
+        cache.bound();
+        assert!(!cache.is_complete(), "emptied at its limit");
+        cache.start_complete(6);
+        cache.check(7);
+        assert!(!cache.is_complete(), "another version: another process's batch came between");
+        cache.start_complete(8);
+        cache.clear();
+        assert!(!cache.is_complete(), "a rolled-back batch empties it");
+    }
+
+    #[test]
+    fn a_complete_cache_answers_an_organisation_code_with_the_oldest_subject_carrying_it() {
+        let code = Uscc::parse("G1610000713522976L").unwrap();
+        let org = Identifier::OrgCode(OrgCode::parse(code.org_code()).unwrap());
+        let uscc = Identifier::Uscc(code);
+        let mut cache = SubjectCache::default();
+        cache.put(&uscc, 7, "甲公司");
+        assert_eq!(cache.known(&org), None, "not complete: the store is asked");
+        cache.start_complete(1);
+        cache.put(&uscc, 7, "甲公司");
+        assert_eq!(cache.known(&org), Some((7, "甲公司")));
+        cache.put(&uscc, 7, "甲公司（新）");
+        assert_eq!(cache.known(&org), Some((7, "甲公司（新）")), "renamed with its USCC");
+        cache.put(&org, 9, "乙单位");
+        assert_eq!(cache.known(&org), Some((7, "甲公司（新）")), "the smaller id, as the store answers");
+        cache.put(&org, 5, "丙单位");
+        assert_eq!(cache.known(&org), Some((5, "丙单位")));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! (src/initial_load.rs): what the store answers meanwhile, who builds them, and the repair of a load
 //! that stopped in between.
 
+use xinyong_domain::ids::{Identifier, OrgCode};
 use xinyong_domain::record::UpsertOutcome;
+use xinyong_domain::subject::SubjectClaim;
 use xinyong_store::BatchStore;
 use xinyong_store::conformance::{company, draft, install_default, load, load_item, meta, prepare};
 use xinyong_store::search::{SearchQuery, SearchStore};
@@ -10,7 +12,15 @@ use xinyong_store_pg::PgStore;
 
 use super::{Fresh, fresh_store};
 
-const LEFT_OUT: [&str; 5] = ["record_keys_pkey", "records_id", "records_item_date", "records_pkey", "subjects_grams"];
+const LEFT_OUT: [&str; 7] = [
+    "record_keys_pkey",
+    "records_id",
+    "records_item_date",
+    "records_pkey",
+    "subject_keys_pkey",
+    "subject_keys_unique",
+    "subjects_grams",
+];
 
 /// A connection of its own to the test's database.
 fn sql(guard: &Fresh) -> postgres::Client {
@@ -68,11 +78,11 @@ fn a_first_load_builds_the_indexes_it_left_out_at_its_end() {
     let (store, guard) = fresh_store();
     install_default(&store).unwrap();
     let before = indexes(&guard);
-    assert_eq!(before.len(), 5, "a new store has them: {before:?}");
+    assert_eq!(before.len(), 7, "a new store has them: {before:?}");
 
     assert!(store.begin_initial_load().unwrap(), "an empty store leaves them out");
     assert!(indexes(&guard).is_empty());
-    assert_eq!(written_down(&guard), 5);
+    assert_eq!(written_down(&guard), 7);
     assert!(!store.begin_initial_load().unwrap(), "one first load at a time");
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")]).unwrap();
     assert_eq!(found_by_name(&store), 2, "names are found without their index");
@@ -97,6 +107,14 @@ fn a_first_load_builds_the_indexes_it_left_out_at_its_end() {
         .unwrap()
         .get(0);
     assert_eq!(key, "PRIMARY KEY (source_key, item)");
+    let key: String = client
+        .query_one(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'subject_keys_pkey' AND contype = 'p'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(key, "PRIMARY KEY (key, subject_id)");
     assert_eq!(found_by_name(&store), 2);
     assert!(!store.begin_initial_load().unwrap(), "a store with records leaves nothing out");
     assert_eq!(indexes(&guard), before);
@@ -114,7 +132,7 @@ fn a_store_opened_during_a_first_load_leaves_the_indexes_to_it() {
     assert!(indexes(&guard).is_empty(), "the other store finished a load it did not begin");
     load(&other, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     store.finish_initial_load().unwrap();
-    assert_eq!(indexes(&guard).len(), 5);
+    assert_eq!(indexes(&guard).len(), 7);
 }
 
 /// The indexes of `records` and those of the other tables are built at once, on two connections: builds
@@ -130,7 +148,7 @@ fn the_indexes_of_records_and_of_other_tables_are_built_at_once() {
     hold.batch_execute("LOCK TABLE xinyong.records IN EXCLUSIVE MODE").unwrap();
     std::thread::scope(|scope| {
         let finishing = scope.spawn(|| store.finish_initial_load());
-        let others = ["record_keys_pkey", "subjects_grams"];
+        let others = ["record_keys_pkey", "subject_keys_pkey", "subject_keys_unique", "subjects_grams"];
         let mut built = Vec::new();
         for _ in 0..200 {
             built = indexes(&guard).into_iter().map(|(name, _)| name).collect();
@@ -140,11 +158,11 @@ fn the_indexes_of_records_and_of_other_tables_are_built_at_once() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         assert!(others.iter().all(|name| built.contains(&(*name).to_owned())), "held up: {built:?}");
-        assert_eq!(built.len(), 2, "built through the lock: {built:?}");
+        assert_eq!(built.len(), 4, "built through the lock: {built:?}");
         hold.rollback().unwrap();
         finishing.join().unwrap().unwrap();
     });
-    assert_eq!(indexes(&guard).len(), 5);
+    assert_eq!(indexes(&guard).len(), 7);
     assert_eq!(written_down(&guard), 0);
 }
 
@@ -184,7 +202,7 @@ fn an_index_that_cannot_be_built_at_the_opening_is_left_for_the_next() {
     until_the_load_lock_is_given_back(&guard);
     let opened = PgStore::open(guard.db.url(), &guard.data());
     assert!(opened.is_ok(), "{opened:?}");
-    assert_eq!(indexes(&guard).len(), 5, "the others are built");
+    assert_eq!(indexes(&guard).len(), 7, "the others are built");
     let left: Vec<String> =
         client.query("SELECT name FROM xinyong.deferred_indexes", &[]).unwrap().iter().map(|r| r.get(0)).collect();
     assert_eq!(left, ["broken"]);
@@ -246,7 +264,7 @@ fn a_batch_of_a_first_load_that_repeats_a_key_builds_the_indexes_it_needs_first(
             .unwrap();
     assert_eq!(outcomes, [UpsertOutcome::Updated, UpsertOutcome::Unchanged]);
     assert!(!left_out(&guard, KEYS) && !left_out(&guard, IDS), "built by the batch that needed them");
-    assert_eq!(written_down(&guard), 3);
+    assert_eq!(written_down(&guard), 5);
     store.finish_initial_load().unwrap();
     assert_eq!(written_down(&guard), 0);
     assert_eq!(stored_keys(&guard).len(), 2);
@@ -286,6 +304,7 @@ fn a_batch_of_another_process_during_a_first_load_is_seen() {
     let created = load_item(&other, "b-2", 7, "admin_license", &[draft(2, "k2", Some(company(2)), "b")]).unwrap();
     assert_eq!(created, [UpsertOutcome::Created]);
     assert!(left_out(&guard, KEYS), "the other batch needed no lookup");
+    assert!(!left_out(&guard, SUBJECT_KEYS), "the other process knows no subject: it looked its up");
     let again = load_item(&store, "b-3", 8, "admin_license", &[draft(2, "k2", Some(company(2)), "b2")]).unwrap();
     assert_eq!(again, [UpsertOutcome::Updated]);
     store.finish_initial_load().unwrap();
@@ -293,4 +312,98 @@ fn a_batch_of_another_process_during_a_first_load_is_seen() {
         stored_keys(&guard),
         [("admin_license".to_owned(), "k2".to_owned()), ("admin_penalty".to_owned(), "k1".to_owned())]
     );
+    assert_eq!(subjects(&guard), 2, "the load found the other process's subject");
+}
+
+const SUBJECT_KEYS: &str = "subject_keys_unique";
+
+/// Subjects stored (the tests' subjects are companies, each filed under its USCC and its organisation
+/// code, and no USCC under two subjects).
+fn subjects(guard: &Fresh) -> i64 {
+    let mut client = sql(guard);
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM xinyong.subjects), (SELECT count(*) FROM xinyong.subject_keys),
+                    (SELECT count(DISTINCT key) FROM xinyong.subject_keys WHERE key LIKE 'u:%')",
+            &[],
+        )
+        .unwrap();
+    let (subjects, keys, usccs): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((keys, usccs), (2 * subjects, subjects), "two keys each, one USCC each");
+    subjects
+}
+
+/// Into a store without subjects, the load's batches look none up: the process's cache knows every
+/// subject the load made, so `subject_keys`' indexes stay out until the end, and a subject named
+/// again by a later batch is the same subject.
+#[test]
+fn a_first_load_finds_its_subjects_without_their_indexes() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    assert!(store.begin_initial_load().unwrap());
+    load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")]).unwrap();
+    load(&store, "b-2", 7, &[draft(2, "k3", Some(company(1)), "c"), draft(3, "k4", Some(company(3)), "d")]).unwrap();
+    assert!(left_out(&guard, SUBJECT_KEYS) && left_out(&guard, "subject_keys_pkey"));
+    assert_eq!(subjects(&guard), 3);
+    store.finish_initial_load().unwrap();
+    assert!(!left_out(&guard, SUBJECT_KEYS) && !left_out(&guard, "subject_keys_pkey"));
+    assert_eq!(subjects(&guard), 3);
+}
+
+/// A company named by its organisation code alone is the one filed under a USCC that carries it, as a
+/// lookup would answer, though the load looks nothing up.
+#[test]
+fn a_first_load_finds_a_company_by_its_organisation_code() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    assert!(store.begin_initial_load().unwrap());
+    let uscc = company(1);
+    let org = match &uscc.id {
+        Identifier::Uscc(u) => Identifier::OrgCode(OrgCode::parse(u.org_code()).unwrap()),
+        other => panic!("{other:?}"),
+    };
+    let by_org = SubjectClaim { kind: uscc.kind, id: org, name: uscc.name.clone() };
+    load(&store, "b-1", 6, &[draft(2, "k1", Some(uscc), "a")]).unwrap();
+    load(&store, "b-2", 7, &[draft(2, "k2", Some(by_org), "b")]).unwrap();
+    assert!(left_out(&guard, SUBJECT_KEYS), "found without a lookup");
+    assert_eq!(subjects(&guard), 1);
+    store.finish_initial_load().unwrap();
+}
+
+/// A dropped batch empties the cache: the next batch no longer knows every subject, so it builds the
+/// indexes and looks its subjects up, and finds those of the batches before.
+#[test]
+fn after_a_dropped_batch_the_load_looks_its_subjects_up() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    assert!(store.begin_initial_load().unwrap());
+    load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
+    {
+        let mut w = store.begin_batch(meta("b-gone", 7)).unwrap();
+        let rows = prepare(&store, &[draft(2, "k2", Some(company(2)), "b")]).unwrap();
+        w.write(&rows).unwrap();
+    }
+    assert!(left_out(&guard, SUBJECT_KEYS), "the dropped batch knew its subjects");
+    load(&store, "b-2", 7, &[draft(2, "k3", Some(company(1)), "c"), draft(3, "k4", Some(company(2)), "d")]).unwrap();
+    assert!(!left_out(&guard, SUBJECT_KEYS), "built by the batch that looked up");
+    assert_eq!(subjects(&guard), 2, "company 1 found again, company 2 made once");
+    store.finish_initial_load().unwrap();
+    assert_eq!(written_down(&guard), 0);
+}
+
+/// Into a store that holds subjects but no records, the subjects' indexes stay: its cache does not
+/// know them.
+#[test]
+fn a_first_load_into_a_store_with_subjects_keeps_their_indexes() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
+    sql(&guard).batch_execute("DELETE FROM xinyong.records; DELETE FROM xinyong.record_keys").unwrap();
+    let store = PgStore::open(guard.db.url(), &guard.data()).unwrap();
+    assert!(store.begin_initial_load().unwrap());
+    assert!(!left_out(&guard, SUBJECT_KEYS) && !left_out(&guard, "subject_keys_pkey"));
+    assert!(left_out(&guard, KEYS));
+    load(&store, "b-2", 7, &[draft(2, "k2", Some(company(1)), "b")]).unwrap();
+    assert_eq!(subjects(&guard), 1, "found by its identifier");
+    store.finish_initial_load().unwrap();
 }
