@@ -103,11 +103,10 @@ impl SubjectCache {
         if let (true, Identifier::Uscc(u)) = (self.complete, id)
             && let Some(org) = cache_key(u.org_code())
         {
-            let entry = self.uscc_org_codes.entry(org).or_insert_with(|| (subject, name.into()));
-            if entry.0 > subject {
+            // A new entry, a smaller id, or the same subject under its latest name.
+            let entry = self.uscc_org_codes.entry(org).or_insert((subject, Box::default()));
+            if entry.0 >= subject {
                 *entry = (subject, name.into());
-            } else if entry.0 == subject {
-                entry.1 = name.into();
             }
         }
     }
