@@ -207,3 +207,53 @@ fn records_stored_before_item_numbers_get_their_item_number() {
     assert_eq!(numbers.len(), 1, "a rolled-back batch leaves no number: {numbers:?}");
     assert_eq!(numbers[0].0, "admin_penalty");
 }
+
+/// Subject and record ids come from blocks reserved on their sequences, the next asked for while the
+/// last is still being used (src/batches.rs, `take_ids`): writes of growing and shrinking size, across
+/// batches and after a rolled-back one, never give two subjects or two records the same id, and every
+/// id lies within what the sequences handed out.
+#[test]
+fn ids_reserved_ahead_are_never_given_twice() {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    let mut n = 0u32;
+    // Rows a write: first writes that use each block to its last id, then some for which the block
+    // asked ahead is too small.
+    let sizes = [1u32, 1, 1, 1, 2, 4, 8, 5, 40, 3, 64, 7];
+    for (b, rolled_back) in [("b-1", false), ("b-2", true), ("b-3", false)] {
+        let mut w = store.begin_batch(meta(b)).unwrap();
+        for size in sizes {
+            let drafts: Vec<_> = (0..size)
+                .map(|_| {
+                    n += 1;
+                    draft(u64::from(n), &format!("{b}-k-{n}"), Some(company(n)), "a")
+                })
+                .collect();
+            let outcomes = w.write(&prepare(&store, &drafts).unwrap()).unwrap();
+            assert!(outcomes.iter().all(|o| o.outcome == UpsertOutcome::Created));
+        }
+        if rolled_back {
+            drop(w);
+        } else {
+            let rows = u64::from(sizes.iter().sum::<u32>());
+            w.commit(&report(b, rows, [rows, 0, rows])).unwrap();
+        }
+    }
+    let stored = u64::from(sizes.iter().sum::<u32>()) * 2;
+    let mut client = postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap();
+    for (table, sequence) in [("subjects", "subject_ids"), ("records", "record_ids")] {
+        let row = client
+            .query_one(
+                &format!(
+                    "SELECT count(*), count(DISTINCT id), max(id), (SELECT last_value FROM xinyong.{sequence})
+                     FROM xinyong.{table}"
+                ),
+                &[],
+            )
+            .unwrap();
+        let (count, distinct, max, last): (i64, i64, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        assert_eq!((count, distinct), (stored as i64, stored as i64), "{table}: every row, each id once");
+        assert!(max <= last, "{table}: id {max} beyond the sequence's {last}");
+    }
+    assert_eq!(store.subject_count().unwrap(), stored);
+}
