@@ -83,8 +83,10 @@ pub fn normalize_text(s: &str) -> String {
     mapped.trim().to_owned()
 }
 
-/// Parses one cell for one field. `Ok(None)` is an empty optional value.
-pub fn parse_cell(field: &Field, cell: &Cell, today: NaiveDate) -> Result<Option<String>, ValueError> {
+/// Parses one cell for one field. `Ok(None)` is an empty optional value. A value of up to 24 bytes is
+/// kept in the `CompactString` itself: a load parses every cell of millions of rows, and most values
+/// (dates, codes, short text) are that short.
+pub fn parse_cell(field: &Field, cell: &Cell, today: NaiveDate) -> Result<Option<CompactString>, ValueError> {
     if cell.is_empty() {
         return if field.required {
             Err(ValueError::new("missing_value", format!("{} is required", field.label)))
@@ -94,10 +96,10 @@ pub fn parse_cell(field: &Field, cell: &Cell, today: NaiveDate) -> Result<Option
     }
     let value = match field.field_type {
         FieldType::Text => parse_text(cell)?,
-        FieldType::Date => date_text(parse_date_cell(cell)?),
-        FieldType::Integer => parse_integer(cell)?,
-        FieldType::Decimal => parse_decimal(cell)?,
-        FieldType::Enum => parse_enum(field, cell)?,
+        FieldType::Date => date_compact(parse_date_cell(cell)?),
+        FieldType::Integer => parse_integer(cell)?.into(),
+        FieldType::Decimal => parse_decimal(cell)?.into(),
+        FieldType::Enum => parse_enum(field, cell)?.into(),
         FieldType::Code => parse_code(field.code_kind, cell, today)?,
     };
     Ok(Some(value))
@@ -117,14 +119,14 @@ fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
 }
 
-fn parse_text(cell: &Cell) -> Result<String, ValueError> {
+fn parse_text(cell: &Cell) -> Result<CompactString, ValueError> {
     let s = match cell {
         Cell::Text(s) => return parse_text_str(s),
         // No text field holds a 16-digit float: it was an identifier whose digits the spreadsheet lost.
         Cell::Number(n) if n.abs() >= 1e15 => return Err(ValueError::from_id(IdError::MangledNumber)),
         other => cell_text(other),
     };
-    check_text(s)
+    check_text(s).map(CompactString::from)
 }
 
 /// Whether any byte of `bytes` satisfies `pred`. For scans of text that nearly never finds one: the
@@ -134,7 +136,7 @@ pub fn any_byte(bytes: &[u8], pred: impl Fn(u8) -> bool) -> bool {
 }
 
 /// Text cells without decoding them in the common case (nothing to map), one copy.
-fn parse_text_str(s: &str) -> Result<String, ValueError> {
+fn parse_text_str(s: &str) -> Result<CompactString, ValueError> {
     let trimmed = s.trim();
     // Most text has no byte that can begin a control character (below 0x20, 0x7F, 0xC2 for
     // U+0080–U+009F), a full-width form (0xEF) or the ideographic space (0xE3): then its characters are
@@ -145,12 +147,12 @@ fn parse_text_str(s: &str) -> Result<String, ValueError> {
         if bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() > MAX_TEXT_CHARS {
             return Err(too_long());
         }
-        return Ok(trimmed.to_owned());
+        return Ok(CompactString::new(trimmed));
     }
     let (mut chars, mut control) = (0usize, false);
     for c in trimmed.chars() {
         if matches!(c, '\u{FF01}'..='\u{FF5E}' | '\u{3000}') {
-            return check_text(normalize_text(s));
+            return check_text(normalize_text(s)).map(CompactString::from);
         }
         chars += 1;
         control |= is_bad_control(c);
@@ -161,7 +163,7 @@ fn parse_text_str(s: &str) -> Result<String, ValueError> {
     if chars > MAX_TEXT_CHARS {
         return Err(too_long());
     }
-    Ok(trimmed.to_owned())
+    Ok(CompactString::new(trimmed))
 }
 
 fn check_text(s: String) -> Result<String, ValueError> {
@@ -255,13 +257,18 @@ fn iso_date(s: &str) -> Option<NaiveDate> {
 /// A date as records store it, `YYYY-MM-DD` (what `NaiveDate` displays for years 0–9999), written
 /// directly: every row stores two or three dates, and `Display` goes through the formatter.
 pub fn date_text(date: NaiveDate) -> String {
+    date_compact(date).into_string()
+}
+
+/// [`date_text`] without an allocation: ten bytes fit in the `CompactString` itself.
+pub fn date_compact(date: NaiveDate) -> CompactString {
     let year = date.year();
     if !(0..=9999).contains(&year) {
-        return date.to_string();
+        return compact_str::format_compact!("{date}");
     }
     let digits =
         |n: u32, width: u32| (0..width).rev().map(move |place| char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
-    let mut out = String::with_capacity(10);
+    let mut out = CompactString::with_capacity(10);
     out.extend(digits(year.unsigned_abs(), 4));
     out.push('-');
     out.extend(digits(date.month(), 2));
@@ -329,7 +336,7 @@ fn parse_enum(field: &Field, cell: &Cell) -> Result<String, ValueError> {
     Ok(parts.join(";"))
 }
 
-fn parse_code(kind: Option<CodeKind>, cell: &Cell, today: NaiveDate) -> Result<String, ValueError> {
+fn parse_code(kind: Option<CodeKind>, cell: &Cell, today: NaiveDate) -> Result<CompactString, ValueError> {
     let text = match cell {
         // A number cell cannot hold an 18-character identifier without losing digits.
         Cell::Number(n) if n.fract() != 0.0 || n.abs() >= 1e15 => {
@@ -343,15 +350,15 @@ fn parse_code(kind: Option<CodeKind>, cell: &Cell, today: NaiveDate) -> Result<S
     parse_code_text(kind, &ids::normalize(&text), today)
 }
 
-fn parse_code_text(kind: Option<CodeKind>, n: &str, today: NaiveDate) -> Result<String, ValueError> {
+fn parse_code_text(kind: Option<CodeKind>, n: &str, today: NaiveDate) -> Result<CompactString, ValueError> {
     if ids::is_mangled_number(n) {
         return Err(ValueError::from_id(IdError::MangledNumber));
     }
     let parsed = match kind {
-        Some(CodeKind::Uscc) => Uscc::parse(n).map(Uscc::into_string),
-        Some(CodeKind::OrgCode) => OrgCode::parse(n).map(|o| o.as_str().to_owned()),
-        Some(CodeKind::ResidentId) => ResidentId::parse(n, today).map(|r| r.as_str().to_owned()),
-        None => Ok(n.to_owned()),
+        Some(CodeKind::Uscc) => Uscc::parse(n).map(|u| CompactString::new(u.as_str())),
+        Some(CodeKind::OrgCode) => OrgCode::parse(n).map(|o| CompactString::new(o.as_str())),
+        Some(CodeKind::ResidentId) => ResidentId::parse(n, today).map(|r| CompactString::new(r.as_str())),
+        None => Ok(CompactString::new(n)),
     };
     parsed.map_err(ValueError::from_id)
 }
@@ -415,14 +422,14 @@ mod tests {
     #[test]
     fn text_is_trimmed_checked_and_bounded_with_or_without_full_width_characters() {
         let text = |s: &str| parse_text(&Cell::Text(s.into()));
-        assert_eq!(text("  上海某某公司\t"), Ok("上海某某公司".to_owned()));
-        assert_eq!(text("　（上海）某某公司 "), Ok("(上海)某某公司".to_owned()));
-        assert_eq!(text("第一行\n第二行"), Ok("第一行\n第二行".to_owned()));
+        assert_eq!(text("  上海某某公司\t"), Ok("上海某某公司".into()));
+        assert_eq!(text("　（上海）某某公司 "), Ok("(上海)某某公司".into()));
+        assert_eq!(text("第一行\n第二行"), Ok("第一行\n第二行".into()));
         for bad in ["上海\u{7}公司", "ＡＢ\u{0}Ｃ"] {
             assert_eq!(text(bad).map_err(|e| e.code), Err("bad_char"), "{bad:?}");
         }
         let at_limit = "字".repeat(MAX_TEXT_CHARS);
-        assert_eq!(text(&format!(" {at_limit} ")), Ok(at_limit.clone()));
+        assert_eq!(text(&format!(" {at_limit} ")), Ok(at_limit.as_str().into()));
         assert_eq!(text(&format!("{at_limit}字")).map_err(|e| e.code), Err("too_long"));
         assert_eq!(text(&format!("{at_limit}Ａ")).map_err(|e| e.code), Err("too_long"));
     }
@@ -475,7 +482,7 @@ mod tests {
                 let n = normalize_text(&s);
                 let full_width = s.trim().chars().any(|c| matches!(c, '\u{FF01}'..='\u{FF5E}' | '\u{3000}'));
                 match (n.chars().count() > MAX_TEXT_CHARS, n.chars().any(is_bad_control)) {
-                    (false, false) => Ok(n),
+                    (false, false) => Ok(CompactString::from(n)),
                     // Both wrong: text with full-width forms is measured first, other text checked first.
                     (true, true) if !full_width => Err("bad_char"),
                     (true, _) => Err("too_long"),

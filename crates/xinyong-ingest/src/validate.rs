@@ -16,7 +16,7 @@ use xinyong_domain::disclosure::Regimes;
 use xinyong_domain::ids::{Identifier, OrgCode, ResidentId, Uscc};
 use xinyong_domain::record::RecordHead;
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
-use xinyong_domain::value::{self, Cell};
+use xinyong_domain::value::{self, Cell, CompactString};
 use xinyong_store::vault::Vault;
 use xinyong_store::{FieldValue, PreparedRecord, RowIssue};
 
@@ -54,7 +54,7 @@ pub struct Validator<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidRow {
     pub head: RecordHead,
-    pub values: Vec<Option<String>>,
+    pub values: Vec<Option<CompactString>>,
 }
 
 impl<'a> Validator<'a> {
@@ -89,7 +89,7 @@ impl<'a> Validator<'a> {
     /// Validates one row.
     pub fn validate(&self, map: &HeaderMap, row: u64, cells: &[Cell]) -> Result<ValidRow, Vec<RowIssue>> {
         let fields = &self.item.fields;
-        let mut values: Vec<Option<String>> = vec![None; fields.len()];
+        let mut values: Vec<Option<CompactString>> = vec![None; fields.len()];
         let mut issues = Vec::new();
         for (col, cell) in cells.iter().enumerate() {
             let Some(f) = map.field_of(col) else { continue };
@@ -128,7 +128,7 @@ impl<'a> Validator<'a> {
         let subject = self.party(row, &values, legacy).map_err(|i| vec![i])?;
         self.legal_rep_check(row, &values).map_err(|i| vec![i])?;
         let (date, end_date) = self.dates(row, &values).map_err(|i| vec![i])?;
-        let source_key = values[self.slots.source_key].clone().unwrap_or_default();
+        let source_key = values[self.slots.source_key].as_deref().unwrap_or_default().to_owned();
         let severity = self
             .severity_slot
             .and_then(|i| values[i].as_deref())
@@ -177,10 +177,10 @@ impl<'a> Validator<'a> {
         self.field(slot.unwrap_or(self.slots.name))
     }
 
-    fn party(&self, row: u64, v: &[Option<String>], legacy: bool) -> Result<Option<SubjectClaim>, RowIssue> {
+    fn party(&self, row: u64, v: &[Option<CompactString>], legacy: bool) -> Result<Option<SubjectClaim>, RowIssue> {
         let s = &self.slots;
         let get = |slot: Option<usize>| slot.and_then(|i| v[i].as_deref());
-        let name = v[s.name].clone().unwrap_or_default();
+        let name = v[s.name].as_deref().unwrap_or_default().to_owned();
         let uscc = get(s.uscc)
             .map(Uscc::parse)
             .transpose()
@@ -265,7 +265,7 @@ impl<'a> Validator<'a> {
         Ok(Some(SubjectClaim { kind, id, name }))
     }
 
-    fn legal_rep_check(&self, row: u64, v: &[Option<String>]) -> Result<(), RowIssue> {
+    fn legal_rep_check(&self, row: u64, v: &[Option<CompactString>]) -> Result<(), RowIssue> {
         let Some(slot) = self.slots.legal_rep_id_number else {
             return Ok(());
         };
@@ -279,7 +279,7 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    fn dates(&self, row: u64, v: &[Option<String>]) -> Result<(NaiveDate, Option<NaiveDate>), RowIssue> {
+    fn dates(&self, row: u64, v: &[Option<CompactString>]) -> Result<(NaiveDate, Option<NaiveDate>), RowIssue> {
         let parse = |slot: usize| -> Result<Option<NaiveDate>, RowIssue> {
             v[slot]
                 .as_deref()
@@ -311,12 +311,12 @@ impl<'a> Validator<'a> {
     }
 }
 
-fn apply_implied(g: &Generation, fields: &[Field], values: &mut [Option<String>]) {
+fn apply_implied(g: &Generation, fields: &[Field], values: &mut [Option<CompactString>]) {
     for (key, implied) in &g.implied {
         if let Some(i) = fields.iter().position(|f| &f.key == key)
             && values[i].is_none()
         {
-            values[i] = Some(implied.clone());
+            values[i] = Some(implied.as_str().into());
         }
     }
 }

@@ -460,7 +460,7 @@ fn corrected(
         }
         // A corrected value passes the same checks as a filed one and is kept in its canonical form.
         match value::parse_cell(field, &Cell::Text(value.as_str().into()), today) {
-            Ok(Some(v)) => fields.insert(key.clone(), v),
+            Ok(Some(v)) => fields.insert(key.clone(), v.into_string()),
             Ok(None) => fields.remove(key),
             Err(e) => {
                 let message = format!("{} ({key}): {}: {}", field.label, e.code, e.message);

@@ -55,7 +55,7 @@ fn row_errors(item: &CatalogItem, fields: &[Option<&Field>], cells: &[Cell]) -> 
                 {
                     errors.push("future_date");
                 }
-                parsed.insert(field.key.as_str(), v);
+                parsed.insert(field.key.as_str(), v.map(String::from));
             }
             Err(e) => errors.push(e.code),
         }
