@@ -508,10 +508,12 @@ impl PgBatch<'_> {
 
     /// The subject of each claim, in order: found, renamed or created (see the module doc).
     fn resolve_subjects(&mut self, claims: &[Option<&SubjectClaim>]) -> Result<Vec<Option<i64>>> {
-        // The chunk's own view of its subjects, by identifier, with their current names: from the
-        // cache, or from one lookup of the identifiers it lacks. The cache may empty itself when full;
+        // The chunk's own view of its subjects: their ids by identifier, from the cache or from one
+        // lookup of the identifiers it lacks, and their current names by id (a subject renamed under
+        // one identifier has the new name under the others). The cache may empty itself when full;
         // the view holds until the chunk is written.
-        let mut view: HashMap<&Identifier, (i64, String)> = HashMap::new();
+        let mut view: HashMap<&Identifier, i64> = HashMap::new();
+        let mut names: HashMap<i64, String> = HashMap::new();
         let mut unknown: Vec<(&Identifier, String)> = Vec::new();
         let mut asked: HashSet<&Identifier> = HashSet::new();
         for claim in claims.iter().flatten() {
@@ -520,7 +522,8 @@ impl PgBatch<'_> {
             }
             match self.subjects.known(&claim.id) {
                 Some((id, name)) => {
-                    view.insert(&claim.id, (id, name.to_owned()));
+                    view.insert(&claim.id, id);
+                    names.entry(id).or_insert_with(|| name.to_owned());
                 }
                 None => {
                     asked.insert(&claim.id);
@@ -535,7 +538,8 @@ impl PgBatch<'_> {
             let found = self.conn.call(move |c| find_subjects(c, &keys))?;
             for (identifier, found) in identifiers.into_iter().zip(found) {
                 if let Some((id, name)) = found {
-                    view.insert(identifier, (id, name));
+                    view.insert(identifier, id);
+                    names.entry(id).or_insert(name);
                 }
             }
         }
@@ -558,15 +562,17 @@ impl PgBatch<'_> {
                 out.push(None);
                 continue;
             };
-            let id = match view.get_mut(&claim.id) {
-                Some((id, name)) if *name == claim.name => *id,
-                Some((id, name)) => {
-                    name.clone_from(&claim.name);
-                    if !new_ids.contains(id) {
-                        renamed.insert(*id, claim.name.clone());
+            let id = match view.get(&claim.id) {
+                Some(&id) => {
+                    let name = names.entry(id).or_default();
+                    if *name != claim.name {
+                        name.clone_from(&claim.name);
+                        if !new_ids.contains(&id) {
+                            renamed.insert(id, claim.name.clone());
+                        }
+                        names_seen.push((id, claim.name.clone()));
                     }
-                    names_seen.push((*id, claim.name.clone()));
-                    *id
+                    id
                 }
                 None => {
                     let id = next_id;
@@ -574,7 +580,8 @@ impl PgBatch<'_> {
                     created.push(NewSubject { id, claim });
                     new_ids.insert(id);
                     names_seen.push((id, claim.name.clone()));
-                    view.insert(&claim.id, (id, claim.name.clone()));
+                    view.insert(&claim.id, id);
+                    names.insert(id, claim.name.clone());
                     id
                 }
             };
@@ -582,29 +589,25 @@ impl PgBatch<'_> {
         }
 
         if !created.is_empty() {
-            self.insert_subjects(&created, &view)?;
+            self.insert_subjects(&created, &names)?;
         }
         if !renamed.is_empty() {
             self.rename_subjects(&renamed)?;
         }
         self.add_names(&names_seen, &new_ids)?;
-        for (identifier, (id, name)) in &view {
-            self.subjects.put(identifier, *id, name);
+        for (identifier, id) in &view {
+            self.subjects.put(identifier, *id, names.get(id).map_or("", String::as_str));
         }
         self.subjects.bound();
         Ok(out)
     }
 
-    /// `view` gives each subject's latest name: one renamed later in the same chunk is stored under it.
-    fn insert_subjects(
-        &mut self,
-        created: &[NewSubject<'_>],
-        view: &HashMap<&Identifier, (i64, String)>,
-    ) -> Result<()> {
+    /// `names` gives each subject's latest name: one renamed later in the same chunk is stored under it.
+    fn insert_subjects(&mut self, created: &[NewSubject<'_>], names: &HashMap<i64, String>) -> Result<()> {
         let mut subjects = CopyRows::new();
         let mut keys = CopyRows::new();
         for s in created {
-            let name = view.get(&s.claim.id).map_or(s.claim.name.as_str(), |(_, name)| name.as_str());
+            let name = names.get(&s.id).map_or(s.claim.name.as_str(), String::as_str);
             subjects.int(s.id).text(s.claim.kind.as_str()).text(name);
             match &s.claim.id {
                 Identifier::Uscc(u) => {

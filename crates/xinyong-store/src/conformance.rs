@@ -230,6 +230,37 @@ pub fn subjects_are_created_once_and_keep_every_name(store: &dyn Store) -> Check
     Ok(())
 }
 
+/// A company named by its organisation code (a file of the 2015 generation) under another name is
+/// renamed, and named by its USCC under its first name again, takes that name back: the latest name
+/// wins, whichever identifier named it, across batches and within one write.
+pub fn the_latest_name_wins_whichever_identifier_names_the_subject(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let by_uscc = company(3);
+    let Identifier::Uscc(u) = &by_uscc.id else { return Err("a company has a USCC".into()) };
+    let org = xinyong_domain::ids::OrgCode::parse(u.org_code()).map_err(err)?;
+    let by_org =
+        SubjectClaim { id: Identifier::OrgCode(org), name: "上海旧名有限公司".to_owned(), ..by_uscc.clone() };
+    let name = || -> Result<String, String> {
+        let s = store.find_subject(&SubjectKey::Identifier(by_uscc.id.clone())).map_err(err)?.ok_or("found")?;
+        Ok(s.name)
+    };
+    load(store, "b-1", 6, &[draft(2, "k1", Some(by_uscc.clone()), "a")])?;
+    load(store, "b-2", 7, &[draft(2, "k2", Some(by_org.clone()), "b")])?;
+    ensure!(name()? == by_org.name, "renamed under the organisation code: {}", name()?);
+    load(store, "b-3", 8, &[draft(2, "k3", Some(by_uscc.clone()), "c")])?;
+    ensure!(name()? == by_uscc.name, "the first name back under the USCC: {}", name()?);
+    let rows = [
+        draft(2, "k4", Some(by_org.clone()), "d"),
+        draft(3, "k5", Some(by_uscc.clone()), "e"),
+        draft(4, "k6", Some(by_org.clone()), "f"),
+        draft(5, "k7", Some(by_uscc.clone()), "g"),
+    ];
+    load(store, "b-4", 9, &rows)?;
+    ensure!(name()? == by_uscc.name, "the last row's name within one write: {}", name()?);
+    ensure!(store.subject_count().map_err(err)? == 1, "one subject");
+    Ok(())
+}
+
 pub fn resident_ids_are_found_by_keyed_hash_and_decrypted(store: &dyn Store) -> Check {
     install_default(store)?;
     let p = person(7, "张三");
@@ -612,6 +643,7 @@ macro_rules! run_conformance {
             units_can_be_added_and_must_supply_known_items,
             rows_are_created_then_unchanged_then_updated_with_history,
             subjects_are_created_once_and_keep_every_name,
+            the_latest_name_wins_whichever_identifier_names_the_subject,
             resident_ids_are_found_by_keyed_hash_and_decrypted,
             an_unlinked_row_is_stored_without_a_subject,
             a_dropped_batch_leaves_nothing,

@@ -47,20 +47,23 @@ fn slot(id: &Identifier) -> (usize, Option<Key>) {
     }
 }
 
-/// Subject id and the name it was last stored under, by identifier. One map per kind of identifier (a
-/// USCC and a resident ID can share their 18 characters).
+/// Subject ids by identifier, one map per kind of identifier (a USCC and a resident ID can share their
+/// 18 characters), and the name each subject was last stored under, by subject: a subject renamed
+/// under one of its identifiers (a company named by its organisation code in an older file) is known
+/// by its new name under every other one too.
 pub struct SubjectCache {
-    by_kind: [HashMap<Key, (i64, Box<str>)>; 3],
+    by_kind: [HashMap<Key, i64>; 3],
+    names: HashMap<i64, Box<str>>,
     limit: usize,
     /// The store's version of its subjects after our last commit.
     stamp: Option<i64>,
     /// Every subject of the store is in the cache.
     complete: bool,
-    /// While complete: by organisation code, the subject of smallest id whose USCC carries it, with its
-    /// name. A store files a USCC subject under its organisation code too and answers an organisation
-    /// code with the smallest such id, so a complete cache must know them to answer the same. At most
-    /// as many as the USCCs the cache holds.
-    uscc_org_codes: HashMap<Key, (i64, Box<str>)>,
+    /// While complete: by organisation code, the subject of smallest id whose USCC carries it. A store
+    /// files a USCC subject under its organisation code too and answers an organisation code with the
+    /// smallest such id, so a complete cache must know them to answer the same. At most as many as
+    /// the USCCs the cache holds.
+    uscc_org_codes: HashMap<Key, i64>,
 }
 
 impl Default for SubjectCache {
@@ -73,6 +76,7 @@ impl SubjectCache {
     pub fn with_limit(limit: usize) -> SubjectCache {
         SubjectCache {
             by_kind: Default::default(),
+            names: HashMap::default(),
             limit,
             stamp: None,
             complete: false,
@@ -88,7 +92,8 @@ impl SubjectCache {
         let filed = self.by_kind[kind].get(&key);
         let of_uscc =
             if self.complete && matches!(id, Identifier::OrgCode(_)) { self.uscc_org_codes.get(&key) } else { None };
-        filed.into_iter().chain(of_uscc).min_by_key(|(subject, _)| *subject).map(|(subject, name)| (*subject, &**name))
+        let subject = *filed.into_iter().chain(of_uscc).min()?;
+        self.names.get(&subject).map(|name| (subject, &**name))
     }
 
     /// The subject's id, when it is known under this very name (a new name must be recorded).
@@ -96,18 +101,19 @@ impl SubjectCache {
         self.known(id).filter(|(_, known)| *known == name).map(|(subject, _)| subject)
     }
 
-    /// Remembers a subject under its current name. Never empties the cache: see [`SubjectCache::bound`].
+    /// Remembers a subject under its current name, which becomes its name under each of its
+    /// identifiers. Never empties the cache: see [`SubjectCache::bound`].
     pub fn put(&mut self, id: &Identifier, subject: i64, name: &str) {
         let (kind, Some(key)) = slot(id) else { return };
-        self.by_kind[kind].insert(key, (subject, name.into()));
+        self.by_kind[kind].insert(key, subject);
+        if self.names.get(&subject).is_none_or(|known| **known != *name) {
+            self.names.insert(subject, name.into());
+        }
         if let (true, Identifier::Uscc(u)) = (self.complete, id)
             && let Some(org) = cache_key(u.org_code())
         {
-            // A new entry, a smaller id, or the same subject under its latest name.
-            let entry = self.uscc_org_codes.entry(org).or_insert((subject, Box::default()));
-            if entry.0 >= subject {
-                *entry = (subject, name.into());
-            }
+            let smallest = self.uscc_org_codes.entry(org).or_insert(subject);
+            *smallest = (*smallest).min(subject);
         }
     }
 
@@ -116,6 +122,7 @@ impl SubjectCache {
     pub fn bound(&mut self) {
         if self.len() >= self.limit {
             self.by_kind.iter_mut().for_each(HashMap::clear);
+            self.names.clear();
             self.uscc_org_codes.clear();
             self.complete = false;
         }
@@ -132,6 +139,7 @@ impl SubjectCache {
     /// Forgets everything, including the version it was valid at.
     pub fn clear(&mut self) {
         self.by_kind.iter_mut().for_each(HashMap::clear);
+        self.names.clear();
         self.uscc_org_codes.clear();
         self.stamp = None;
         self.complete = false;
@@ -186,6 +194,18 @@ mod tests {
         assert_eq!((cache.get(&uscc, "乙公司"), cache.get(&org, "甲公司")), (Some(7), Some(8)));
         cache.clear();
         assert_eq!(cache.get(&uscc, "乙公司"), None);
+    }
+
+    #[test]
+    fn a_subject_renamed_under_one_identifier_has_the_new_name_under_the_others() {
+        let code = Uscc::parse("G1610000713522976L").unwrap();
+        let org = Identifier::OrgCode(OrgCode::parse(code.org_code()).unwrap());
+        let uscc = Identifier::Uscc(code);
+        let mut cache = SubjectCache::default();
+        cache.put(&uscc, 7, "甲公司");
+        cache.put(&org, 7, "甲公司（旧名）");
+        assert_eq!(cache.known(&uscc), Some((7, "甲公司（旧名）")));
+        assert_eq!(cache.get(&uscc, "甲公司"), None, "its first name again is a rename");
     }
 
     #[test]
