@@ -4,8 +4,9 @@
 //!
 //! Rows are written a chunk at a time, set-based, never row by row:
 //! 1. subjects: the process's subject cache, then one lookup of the chunk's other identifiers in
-//!    `subject_keys`; new subjects get ids from a block reserved on the sequence and go in by `COPY`;
-//!    renames are one `UPDATE … FROM unnest(…)`; every name seen is kept in `subject_names`;
+//!    `subject_keys`; new subjects get ids reserved on the sequence (one reservation a chunk) and go
+//!    in by `COPY`; renames are one `UPDATE … FROM unnest(…)`; every name seen is kept in
+//!    `subject_names`;
 //! 2. records: one lookup in `record_keys` of those of the chunk's source keys that may be stored
 //!    (`fresh_keys.rs`: often none, such as on an item's first load); new records go in by `COPY`
 //!    (records and record_keys); changed ones are copied into a temporary table and moved in one
@@ -49,7 +50,7 @@ use xinyong_store::{
     StoreError, WriteOutcome,
 };
 
-use crate::conn_thread::{Answer, ConnThread};
+use crate::conn_thread::ConnThread;
 use crate::copy::CopyRows;
 use crate::fresh_keys::FreshKeys;
 use crate::initial_load::{FirstLoad, ID_INDEX, KEY_INDEX, SUBJECT_KEY_INDEXES};
@@ -98,8 +99,7 @@ struct PgBatch<'a> {
     left_out_at_open: LeftOut,
     /// The item's number in `item_numbers`, written with each new record.
     item_no: i32,
-    /// Subject ids and record ids reserved on their sequences and not yet used.
-    subject_ids: IdBlock,
+    /// Record ids reserved on the sequence and not yet used.
     record_ids: IdBlock,
     /// Binary COPY buffers sent with a chunk's rows and given back emptied, for the next chunks (no
     /// fresh pages for every chunk).
@@ -109,17 +109,13 @@ struct PgBatch<'a> {
 }
 
 /// Ids reserved on a sequence in blocks: a batch asks the server for ids a few times, not once a chunk.
-/// Each block is twice the last (at most [`IdBlock::MAX`]), or what a chunk needs if more. Once a
-/// block is half used, the next is asked for without waiting ([`take_ids`]). A batch leaves at most
-/// its last block partly unused and the one asked for after it (a gap in ids, as a rolled-back batch
-/// leaves).
+/// Each block is twice the last (at most [`IdBlock::MAX`]), or what a chunk needs if more; a batch
+/// leaves at most its last block partly unused (a gap in ids, as a rolled-back batch leaves).
 #[derive(Default)]
 struct IdBlock {
     next: i64,
     end: i64,
     last_size: i64,
-    /// The next block, asked for and not yet taken, with its size.
-    asked: Option<(Answer<i64>, i64)>,
 }
 
 impl IdBlock {
@@ -141,38 +137,6 @@ impl IdBlock {
     fn refill(&mut self, first: i64, size: i64) {
         (self.next, self.end, self.last_size) = (first, first + size, size);
     }
-
-    /// Whether the next block should be asked for now: half of this one is used.
-    fn runs_low(&self) -> bool {
-        self.asked.is_none() && (self.end - self.next) * 2 < self.last_size
-    }
-}
-
-/// The first of `n` new ids from `block`, reserved with `sequence_sql` on `conn` when it runs out.
-/// A block half used asks for the next at once, queued behind what was sent before, and takes the
-/// answer when it runs out: a chunk then waits for the server only if that answer is not back yet,
-/// instead of for everything sent before it (a `call`, as each chunk with new subjects made before).
-fn take_ids(conn: &mut ConnThread<'_>, block: &mut IdBlock, sequence_sql: &'static str, n: i64) -> Result<i64> {
-    let first = match block.take(n) {
-        Some(first) => first,
-        None => {
-            let (first, size) = match block.asked.take() {
-                Some((answer, size)) if size >= n => (answer.wait()?, size),
-                // None asked, or too small for this chunk (its ids stay unused).
-                _ => {
-                    let size = block.next_size(n);
-                    (conn.call(move |c| reserve(c, sequence_sql, size))?, size)
-                }
-            };
-            block.refill(first, size);
-            block.take(n).ok_or_else(|| StoreError::Backend(format!("{size} ids reserved, {n} wanted")))?
-        }
-    };
-    if block.runs_low() {
-        let size = block.next_size(n);
-        block.asked = Some((conn.ask(move |c| reserve(c, sequence_sql, size))?, size));
-    }
-    Ok(first)
 }
 
 impl BatchStore for PgStore {
@@ -217,7 +181,6 @@ impl BatchStore for PgStore {
             left_out: opened.left_out,
             left_out_at_open: opened.left_out,
             item_no: opened.item_no,
-            subject_ids: IdBlock::default(),
             record_ids: IdBlock::default(),
             spare,
             give_back,
@@ -466,7 +429,8 @@ fn find_subjects(c: &mut Conn, keys: &[String]) -> Result<Vec<Option<(i64, Strin
 
 /// Reserves `n` consecutive values of a sequence (the ingest lock keeps other batches out); returns
 /// the first.
-fn reserve(c: &mut Conn, sequence_sql: &'static str, n: i64) -> Result<i64> {
+fn reserve(c: &mut Conn, sequence_sql: &'static str, n: usize) -> Result<i64> {
+    let n = n as i64;
     let last: i64 = c.query_one(sequence_sql, &[&n])?.get(0);
     Ok(last - n + 1)
 }
@@ -552,11 +516,8 @@ impl PgBatch<'_> {
         let mut names_seen: Vec<(i64, String)> = Vec::new();
         let missing =
             claims.iter().flatten().filter(|c| !view.contains_key(&c.id)).map(|c| &c.id).collect::<HashSet<_>>().len();
-        let mut next_id = if missing > 0 {
-            take_ids(&mut self.conn, &mut self.subject_ids, RESERVE_SUBJECTS, missing as i64)?
-        } else {
-            0
-        };
+        let mut next_id =
+            if missing > 0 { self.conn.call(move |c| reserve(c, RESERVE_SUBJECTS, missing))? } else { 0 };
         for claim in claims {
             let Some(claim) = claim else {
                 out.push(None);
@@ -708,11 +669,7 @@ impl PgBatch<'_> {
 
         let mut out = Vec::with_capacity(records.len());
         let created = records.iter().filter(|r| !existing.contains_key(&r.head.source_key)).count();
-        let mut next_id = if created > 0 {
-            take_ids(&mut self.conn, &mut self.record_ids, RESERVE_RECORDS, created as i64)?
-        } else {
-            0
-        };
+        let mut next_id = if created > 0 { self.record_ids(created as i64)? } else { 0 };
         let (mut new_records, mut new_keys) = (self.spare_rows(), self.spare_rows());
         let mut updates = CopyRows::new();
         let m = &self.meta;
@@ -824,6 +781,17 @@ impl PgBatch<'_> {
             let _ = give_back.send(keys);
             Ok(())
         })
+    }
+
+    /// The first of `n` new record ids.
+    fn record_ids(&mut self, n: i64) -> Result<i64> {
+        if let Some(first) = self.record_ids.take(n) {
+            return Ok(first);
+        }
+        let size = self.record_ids.next_size(n);
+        let first = self.conn.call(move |c| reserve(c, RESERVE_RECORDS, size as usize))?;
+        self.record_ids.refill(first, size);
+        self.record_ids.take(n).ok_or_else(|| StoreError::Backend(format!("{size} record ids reserved, {n} wanted")))
     }
 
     /// Moves the current versions of changed records into history and writes the new ones in their
@@ -1057,16 +1025,6 @@ mod tests {
         assert_eq!((ids.take(2), ids.take(4), ids.take(1)), (Some(200), Some(202), None));
         ids.refill(1, IdBlock::MAX);
         assert_eq!(ids.next_size(1), IdBlock::MAX, "blocks stop growing at the cap");
-    }
-
-    #[test]
-    fn the_next_block_is_asked_for_once_half_of_one_is_used() {
-        let mut ids = IdBlock::default();
-        ids.refill(100, 8);
-        assert_eq!(ids.take(4), Some(100));
-        assert!(!ids.runs_low(), "half is left");
-        assert_eq!(ids.take(1), Some(104));
-        assert!(ids.runs_low(), "less than half is left");
     }
 
     #[test]

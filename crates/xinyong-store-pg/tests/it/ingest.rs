@@ -208,17 +208,17 @@ fn records_stored_before_item_numbers_get_their_item_number() {
     assert_eq!(numbers[0].0, "admin_penalty");
 }
 
-/// Subject and record ids come from blocks reserved on their sequences, the next asked for while the
-/// last is still being used (src/batches.rs, `take_ids`): writes of growing and shrinking size, across
-/// batches and after a rolled-back one, never give two subjects or two records the same id, and every
-/// id lies within what the sequences handed out.
+/// Subject ids are reserved on their sequence for each write, record ids in blocks (src/batches.rs,
+/// `IdBlock`): writes of growing and shrinking size, across batches and after a rolled-back one, never
+/// give two subjects or two records the same id, and every id lies within what the sequences handed
+/// out.
 #[test]
 fn ids_reserved_ahead_are_never_given_twice() {
     let (store, guard) = fresh_store();
     install_default(&store).unwrap();
     let mut n = 0u32;
-    // Rows a write: first writes that use each block to its last id, then some for which the block
-    // asked ahead is too small.
+    // Rows a write: first writes that use each block to its last id, then some larger than what is
+    // left of the block.
     let sizes = [1u32, 1, 1, 1, 2, 4, 8, 5, 40, 3, 64, 7];
     for (b, rolled_back) in [("b-1", false), ("b-2", true), ("b-3", false)] {
         let mut w = store.begin_batch(meta(b)).unwrap();
