@@ -84,8 +84,9 @@ pub fn normalize_text(s: &str) -> String {
 }
 
 /// Parses one cell for one field. `Ok(None)` is an empty optional value. A value of up to 24 bytes is
-/// kept in the `CompactString` itself: a load parses every cell of millions of rows, and most values
-/// (dates, codes, short text) are that short.
+/// kept in the `CompactString` itself, without an allocation: a load parses every cell of millions of
+/// rows, and two thirds of a bench load's values (dates, codes, short text) are that short
+/// (`docs/scale.md` §6).
 pub fn parse_cell(field: &Field, cell: &Cell, today: NaiveDate) -> Result<Option<CompactString>, ValueError> {
     if cell.is_empty() {
         return if field.required {

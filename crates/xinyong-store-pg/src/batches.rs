@@ -557,7 +557,9 @@ impl PgBatch<'_> {
         }
         self.add_names(&names_seen, &new_ids)?;
         for (identifier, id) in &view {
-            self.subjects.put(identifier, *id, names.get(id).map_or("", String::as_str));
+            if let Some(name) = names.get(id) {
+                self.subjects.put(identifier, *id, name);
+            }
         }
         self.subjects.bound();
         Ok(out)
