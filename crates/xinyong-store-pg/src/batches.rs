@@ -518,13 +518,30 @@ impl PgBatch<'_> {
             claims.iter().flatten().filter(|c| !view.contains_key(&c.id)).map(|c| &c.id).collect::<HashSet<_>>().len();
         let mut next_id =
             if missing > 0 { self.conn.call(move |c| reserve(c, RESERVE_SUBJECTS, missing))? } else { 0 };
+        // The companies this chunk creates, by organisation code: the store files each under its code
+        // too, so a later row of the chunk that names only the code is the same company (the id
+        // reserved for that code stays unused).
+        let mut created_orgs: HashMap<&str, i64> = HashMap::new();
         for claim in claims {
             let Some(claim) = claim else {
                 out.push(None);
                 continue;
             };
-            let id = match view.get(&claim.id) {
-                Some(&id) => {
+            let known = match view.get(&claim.id).copied() {
+                Some(id) => Some(id),
+                None => {
+                    let created = match &claim.id {
+                        Identifier::OrgCode(o) => created_orgs.get(o.as_str()).copied(),
+                        _ => None,
+                    };
+                    if let Some(id) = created {
+                        view.insert(&claim.id, id);
+                    }
+                    created
+                }
+            };
+            let id = match known {
+                Some(id) => {
                     let name = names.entry(id).or_default();
                     if *name != claim.name {
                         name.clone_from(&claim.name);
@@ -538,6 +555,9 @@ impl PgBatch<'_> {
                 None => {
                     let id = next_id;
                     next_id += 1;
+                    if let Identifier::Uscc(u) = &claim.id {
+                        created_orgs.entry(u.org_code()).or_insert(id);
+                    }
                     created.push(NewSubject { id, claim });
                     new_ids.insert(id);
                     names_seen.push((id, claim.name.clone()));

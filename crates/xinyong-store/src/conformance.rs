@@ -261,6 +261,19 @@ pub fn the_latest_name_wins_whichever_identifier_names_the_subject(store: &dyn S
     Ok(())
 }
 
+/// A company new to the store, named by its USCC in one row and by its organisation code in a later row
+/// of the same write, is one subject.
+pub fn a_new_company_named_by_its_organisation_code_in_the_same_write_is_one_subject(store: &dyn Store) -> Check {
+    install_default(store)?;
+    let by_uscc = company(4);
+    let Identifier::Uscc(u) = &by_uscc.id else { return Err("a company has a USCC".into()) };
+    let org = xinyong_domain::ids::OrgCode::parse(u.org_code()).map_err(err)?;
+    let by_org = SubjectClaim { id: Identifier::OrgCode(org), ..by_uscc.clone() };
+    load(store, "b-1", 6, &[draft(2, "k1", Some(by_uscc.clone()), "a"), draft(3, "k2", Some(by_org), "b")])?;
+    ensure!(store.subject_count().map_err(err)? == 1, "{} subjects", store.subject_count().map_err(err)?);
+    Ok(())
+}
+
 pub fn resident_ids_are_found_by_keyed_hash_and_decrypted(store: &dyn Store) -> Check {
     install_default(store)?;
     let p = person(7, "张三");
@@ -644,6 +657,7 @@ macro_rules! run_conformance {
             rows_are_created_then_unchanged_then_updated_with_history,
             subjects_are_created_once_and_keep_every_name,
             the_latest_name_wins_whichever_identifier_names_the_subject,
+            a_new_company_named_by_its_organisation_code_in_the_same_write_is_one_subject,
             resident_ids_are_found_by_keyed_hash_and_decrypted,
             an_unlinked_row_is_stored_without_a_subject,
             a_dropped_batch_leaves_nothing,

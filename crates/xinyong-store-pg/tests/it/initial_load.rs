@@ -367,6 +367,15 @@ fn a_first_load_finds_a_company_by_its_organisation_code() {
     load(&store, "b-2", 7, &[draft(2, "k2", Some(by_org), "b")]).unwrap();
     assert!(left_out(&guard, SUBJECT_KEYS), "found without a lookup");
     assert_eq!(subjects(&guard), 1);
+    // A new company and its organisation code in one write: the code names the company just made.
+    let newer = company(2);
+    let newer_org = match &newer.id {
+        Identifier::Uscc(u) => Identifier::OrgCode(OrgCode::parse(u.org_code()).unwrap()),
+        other => panic!("{other:?}"),
+    };
+    let by_org = SubjectClaim { kind: newer.kind, id: newer_org, name: newer.name.clone() };
+    load(&store, "b-3", 8, &[draft(2, "k3", Some(newer), "c"), draft(3, "k4", Some(by_org), "d")]).unwrap();
+    assert_eq!(subjects(&guard), 2);
     store.finish_initial_load().unwrap();
 }
 
