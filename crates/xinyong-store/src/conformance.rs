@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use xinyong_domain::catalog::{Catalog, Severity, UnitDef};
-use xinyong_domain::ids::{Identifier, ResidentId, Uscc};
+use xinyong_domain::ids::{Identifier, OrgCode, ResidentId, Uscc};
 use xinyong_domain::record::{RecordDraft, RecordHead, UpsertOutcome};
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
 
@@ -69,6 +69,20 @@ pub fn person(seq: u32, name: &str) -> SubjectClaim {
         Err(_) => std::process::abort(),
     };
     SubjectClaim { kind: SubjectKind::NaturalPerson, id: Identifier::ResidentId(rid), name: name.to_owned() }
+}
+
+/// The company `n` of [`company`] named by its organisation code alone (as a file of the 2015
+/// generation names it), under `name`.
+pub fn company_by_org_code(n: u32, name: &str) -> SubjectClaim {
+    let by_uscc = company(n);
+    let id = match &by_uscc.id {
+        Identifier::Uscc(u) => match OrgCode::parse(u.org_code()) {
+            Ok(o) => Identifier::OrgCode(o),
+            Err(_) => std::process::abort(),
+        },
+        _ => std::process::abort(),
+    };
+    SubjectClaim { id, name: name.to_owned(), ..by_uscc }
 }
 
 pub fn draft(row: u64, key: &str, subject: Option<SubjectClaim>, content: &str) -> RecordDraft {
@@ -236,10 +250,7 @@ pub fn subjects_are_created_once_and_keep_every_name(store: &dyn Store) -> Check
 pub fn the_latest_name_wins_whichever_identifier_names_the_subject(store: &dyn Store) -> Check {
     install_default(store)?;
     let by_uscc = company(3);
-    let Identifier::Uscc(u) = &by_uscc.id else { return Err("a company has a USCC".into()) };
-    let org = xinyong_domain::ids::OrgCode::parse(u.org_code()).map_err(err)?;
-    let by_org =
-        SubjectClaim { id: Identifier::OrgCode(org), name: "上海旧名有限公司".to_owned(), ..by_uscc.clone() };
+    let by_org = company_by_org_code(3, "上海旧名有限公司");
     let name = || -> Result<String, String> {
         let s = store.find_subject(&SubjectKey::Identifier(by_uscc.id.clone())).map_err(err)?.ok_or("found")?;
         Ok(s.name)
@@ -265,11 +276,8 @@ pub fn the_latest_name_wins_whichever_identifier_names_the_subject(store: &dyn S
 /// of the same write, is one subject.
 pub fn a_new_company_named_by_its_organisation_code_in_the_same_write_is_one_subject(store: &dyn Store) -> Check {
     install_default(store)?;
-    let by_uscc = company(4);
-    let Identifier::Uscc(u) = &by_uscc.id else { return Err("a company has a USCC".into()) };
-    let org = xinyong_domain::ids::OrgCode::parse(u.org_code()).map_err(err)?;
-    let by_org = SubjectClaim { id: Identifier::OrgCode(org), ..by_uscc.clone() };
-    load(store, "b-1", 6, &[draft(2, "k1", Some(by_uscc.clone()), "a"), draft(3, "k2", Some(by_org), "b")])?;
+    let (by_uscc, by_org) = (company(4), company_by_org_code(4, &company(4).name));
+    load(store, "b-1", 6, &[draft(2, "k1", Some(by_uscc), "a"), draft(3, "k2", Some(by_org), "b")])?;
     ensure!(store.subject_count().map_err(err)? == 1, "{} subjects", store.subject_count().map_err(err)?);
     Ok(())
 }

@@ -2,11 +2,11 @@
 //! (src/initial_load.rs): what the store answers meanwhile, who builds them, and the repair of a load
 //! that stopped in between.
 
-use xinyong_domain::ids::{Identifier, OrgCode};
 use xinyong_domain::record::UpsertOutcome;
-use xinyong_domain::subject::SubjectClaim;
 use xinyong_store::BatchStore;
-use xinyong_store::conformance::{company, draft, install_default, load, load_item, meta, prepare};
+use xinyong_store::conformance::{
+    company, company_by_org_code, draft, install_default, load, load_item, meta, prepare,
+};
 use xinyong_store::search::{SearchQuery, SearchStore};
 use xinyong_store_pg::PgStore;
 
@@ -358,23 +358,14 @@ fn a_first_load_finds_a_company_by_its_organisation_code() {
     install_default(&store).unwrap();
     assert!(store.begin_initial_load().unwrap());
     let uscc = company(1);
-    let org = match &uscc.id {
-        Identifier::Uscc(u) => Identifier::OrgCode(OrgCode::parse(u.org_code()).unwrap()),
-        other => panic!("{other:?}"),
-    };
-    let by_org = SubjectClaim { kind: uscc.kind, id: org, name: uscc.name.clone() };
+    let by_org = company_by_org_code(1, &uscc.name);
     load(&store, "b-1", 6, &[draft(2, "k1", Some(uscc), "a")]).unwrap();
     load(&store, "b-2", 7, &[draft(2, "k2", Some(by_org), "b")]).unwrap();
     assert!(left_out(&guard, SUBJECT_KEYS), "found without a lookup");
     assert_eq!(subjects(&guard), 1);
     // A new company and its organisation code in one write: the code names the company just made.
-    let newer = company(2);
-    let newer_org = match &newer.id {
-        Identifier::Uscc(u) => Identifier::OrgCode(OrgCode::parse(u.org_code()).unwrap()),
-        other => panic!("{other:?}"),
-    };
-    let by_org = SubjectClaim { kind: newer.kind, id: newer_org, name: newer.name.clone() };
-    load(&store, "b-3", 8, &[draft(2, "k3", Some(newer), "c"), draft(3, "k4", Some(by_org), "d")]).unwrap();
+    let by_org = company_by_org_code(2, &company(2).name);
+    load(&store, "b-3", 8, &[draft(2, "k3", Some(company(2)), "c"), draft(3, "k4", Some(by_org), "d")]).unwrap();
     assert_eq!(subjects(&guard), 2);
     store.finish_initial_load().unwrap();
 }
