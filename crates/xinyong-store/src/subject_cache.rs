@@ -178,11 +178,16 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn it_keys_each_kind_apart_and_knows_a_subject_only_by_its_last_name() {
+    /// A company's USCC and the organisation code it carries.
+    fn uscc_and_org_code() -> (Identifier, Identifier) {
         let code = Uscc::parse("G1610000713522976L").unwrap();
         let org = Identifier::OrgCode(OrgCode::parse(code.org_code()).unwrap());
-        let uscc = Identifier::Uscc(code);
+        (Identifier::Uscc(code), org)
+    }
+
+    #[test]
+    fn it_keys_each_kind_apart_and_knows_a_subject_only_by_its_last_name() {
+        let (uscc, org) = uscc_and_org_code();
         let mut cache = SubjectCache::default();
         cache.put(&uscc, 7, "甲公司");
         assert_eq!(cache.get(&uscc, "甲公司"), Some(7));
@@ -198,9 +203,7 @@ mod tests {
 
     #[test]
     fn a_subject_renamed_under_one_identifier_has_the_new_name_under_the_others() {
-        let code = Uscc::parse("G1610000713522976L").unwrap();
-        let org = Identifier::OrgCode(OrgCode::parse(code.org_code()).unwrap());
-        let uscc = Identifier::Uscc(code);
+        let (uscc, org) = uscc_and_org_code();
         let mut cache = SubjectCache::default();
         cache.put(&uscc, 7, "甲公司");
         cache.put(&org, 7, "甲公司（旧名）");
@@ -268,9 +271,7 @@ mod tests {
 
     #[test]
     fn a_complete_cache_answers_an_organisation_code_with_the_oldest_subject_carrying_it() {
-        let code = Uscc::parse("G1610000713522976L").unwrap();
-        let org = Identifier::OrgCode(OrgCode::parse(code.org_code()).unwrap());
-        let uscc = Identifier::Uscc(code);
+        let (uscc, org) = uscc_and_org_code();
         let mut cache = SubjectCache::default();
         cache.put(&uscc, 7, "甲公司");
         assert_eq!(cache.known(&org), None, "not complete: the store is asked");

@@ -22,6 +22,14 @@ const LEFT_OUT: [&str; 7] = [
     "subjects_grams",
 ];
 
+/// A fresh store with the default catalog, in its first load.
+fn loading() -> (PgStore, Fresh) {
+    let (store, guard) = fresh_store();
+    install_default(&store).unwrap();
+    assert!(store.begin_initial_load().unwrap());
+    (store, guard)
+}
+
 /// A connection of its own to the test's database.
 fn sql(guard: &Fresh) -> postgres::Client {
     postgres::Client::connect(guard.db.url(), postgres::NoTls).unwrap()
@@ -122,9 +130,7 @@ fn a_first_load_builds_the_indexes_it_left_out_at_its_end() {
 
 #[test]
 fn a_store_opened_during_a_first_load_leaves_the_indexes_to_it() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     let other = PgStore::open(guard.db.url(), &guard.data()).unwrap();
     assert!(indexes(&guard).is_empty(), "the other store built them under the load's feet");
     assert!(!other.begin_initial_load().unwrap(), "a second first load beside the first");
@@ -139,9 +145,7 @@ fn a_store_opened_during_a_first_load_leaves_the_indexes_to_it() {
 /// on `records` that wait for the table do not hold the others up.
 #[test]
 fn the_indexes_of_records_and_of_other_tables_are_built_at_once() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     let mut holder = sql(&guard);
     let mut hold = holder.transaction().unwrap();
@@ -187,9 +191,7 @@ fn a_first_load_that_stopped_is_repaired_when_the_store_opens() {
 /// logs it, leaves it written down for the next one, and builds the others.
 #[test]
 fn an_index_that_cannot_be_built_at_the_opening_is_left_for_the_next() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     drop(store);
     let mut client = sql(&guard);
     client
@@ -240,9 +242,7 @@ fn stored_keys(guard: &Fresh) -> Vec<(String, String)> {
 /// the server nothing and leaves `record_keys`' primary key and `records_id` out.
 #[test]
 fn a_batch_of_a_first_load_with_new_keys_leaves_the_key_index_out() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     assert_eq!(load(&store, "b-2", 7, &[draft(2, "k2", Some(company(2)), "b")]).unwrap(), [UpsertOutcome::Created]);
     assert!(left_out(&guard, KEYS) && left_out(&guard, IDS));
@@ -255,9 +255,7 @@ fn a_batch_of_a_first_load_with_new_keys_leaves_the_key_index_out() {
 /// transaction; one that replaces a record builds `records_id` first. The rest of the load keeps them.
 #[test]
 fn a_batch_of_a_first_load_that_repeats_a_key_builds_the_indexes_it_needs_first() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")]).unwrap();
     let outcomes =
         load(&store, "b-2", 7, &[draft(2, "k1", Some(company(1)), "a2"), draft(3, "k2", Some(company(2)), "b")])
@@ -274,9 +272,7 @@ fn a_batch_of_a_first_load_that_repeats_a_key_builds_the_indexes_it_needs_first(
 /// down again, and the load builds it at its end.
 #[test]
 fn a_key_index_built_by_a_dropped_batch_is_left_out_again() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     {
         let mut w = store.begin_batch(meta("b-gone", 7)).unwrap();
@@ -295,9 +291,7 @@ fn a_key_index_built_by_a_dropped_batch_is_left_out_again() {
 /// it knows and looks its keys up, so a key the other batch wrote is a new version, not a second record.
 #[test]
 fn a_batch_of_another_process_during_a_first_load_is_seen() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     let other = PgStore::open(guard.db.url(), &guard.data()).unwrap();
     // An item the load has not written: the other batch has nothing to look up either.
@@ -338,9 +332,7 @@ fn subjects(guard: &Fresh) -> i64 {
 /// again by a later batch is the same subject.
 #[test]
 fn a_first_load_finds_its_subjects_without_their_indexes() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a"), draft(3, "k2", Some(company(2)), "b")]).unwrap();
     load(&store, "b-2", 7, &[draft(2, "k3", Some(company(1)), "c"), draft(3, "k4", Some(company(3)), "d")]).unwrap();
     assert!(left_out(&guard, SUBJECT_KEYS) && left_out(&guard, "subject_keys_pkey"));
@@ -354,9 +346,7 @@ fn a_first_load_finds_its_subjects_without_their_indexes() {
 /// lookup would answer, though the load looks nothing up.
 #[test]
 fn a_first_load_finds_a_company_by_its_organisation_code() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     let uscc = company(1);
     let by_org = company_by_org_code(1, &uscc.name);
     load(&store, "b-1", 6, &[draft(2, "k1", Some(uscc), "a")]).unwrap();
@@ -374,9 +364,7 @@ fn a_first_load_finds_a_company_by_its_organisation_code() {
 /// indexes and looks its subjects up, and finds those of the batches before.
 #[test]
 fn after_a_dropped_batch_the_load_looks_its_subjects_up() {
-    let (store, guard) = fresh_store();
-    install_default(&store).unwrap();
-    assert!(store.begin_initial_load().unwrap());
+    let (store, guard) = loading();
     load(&store, "b-1", 6, &[draft(2, "k1", Some(company(1)), "a")]).unwrap();
     {
         let mut w = store.begin_batch(meta("b-gone", 7)).unwrap();
