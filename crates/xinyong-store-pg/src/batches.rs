@@ -4,8 +4,8 @@
 //!
 //! Rows are written a chunk at a time, set-based, never row by row:
 //! 1. subjects: the process's subject cache, then one lookup of the chunk's other identifiers in
-//!    `subject_keys`; new subjects get ids reserved on the sequence (one reservation a chunk) and go
-//!    in by `COPY`; renames are one `UPDATE … FROM unnest(…)`; every name seen is kept in
+//!    `subject_keys`; new subjects get ids from blocks reserved ahead (`id_blocks.rs`) and go in
+//!    by `COPY`; renames are one `UPDATE … FROM unnest(…)`; every name seen is kept in
 //!    `subject_names`;
 //! 2. records: one lookup in `record_keys` of those of the chunk's source keys that may be stored
 //!    (`fresh_keys.rs`: often none, such as on an item's first load); new records go in by `COPY`
@@ -16,7 +16,8 @@
 //! The batch's connection runs on a thread of its own (`conn_thread.rs`): the writes of a chunk are
 //! sent without waiting for them, and only lookups wait for the server. A chunk whose subjects the
 //! cache knows and whose source keys are new (an item's first load) needs no answer at all, so the
-//! server writes one chunk while the next is built. Record ids come from blocks reserved ahead.
+//! server writes one chunk while the next is built. Subject and record ids come from blocks the
+//! process reserves ahead, without waiting (`id_blocks.rs`).
 //!
 //! Rows of a chunk are processed in order: a source key repeated within a chunk splits it, so the
 //! second occurrence sees the first (as the embedded store, which writes row by row).
@@ -53,6 +54,7 @@ use xinyong_store::{
 use crate::conn_thread::ConnThread;
 use crate::copy::CopyRows;
 use crate::fresh_keys::FreshKeys;
+use crate::id_blocks::{Asked, ProcessIds, RECORD_IDS, SUBJECT_IDS, take_ids};
 use crate::initial_load::{FirstLoad, ID_INDEX, KEY_INDEX, SUBJECT_KEY_INDEXES};
 use crate::pool::Conn;
 use crate::subjects::time;
@@ -99,44 +101,15 @@ struct PgBatch<'a> {
     left_out_at_open: LeftOut,
     /// The item's number in `item_numbers`, written with each new record.
     item_no: i32,
-    /// Record ids reserved on the sequence and not yet used.
-    record_ids: IdBlock,
+    /// The ids this process has reserved, held for the batch (`id_blocks.rs`).
+    ids: MutexGuard<'a, ProcessIds>,
+    /// The next blocks of ids, asked for and not yet received.
+    asked: Asked,
     /// Binary COPY buffers sent with a chunk's rows and given back emptied, for the next chunks (no
     /// fresh pages for every chunk).
     spare: Receiver<CopyRows>,
     give_back: Sender<CopyRows>,
     open: bool,
-}
-
-/// Ids reserved on a sequence in blocks: a batch asks the server for ids a few times, not once a chunk.
-/// Each block is twice the last (at most [`IdBlock::MAX`]), or what a chunk needs if more; a batch
-/// leaves at most its last block partly unused (a gap in ids, as a rolled-back batch leaves).
-#[derive(Default)]
-struct IdBlock {
-    next: i64,
-    end: i64,
-    last_size: i64,
-}
-
-impl IdBlock {
-    const MAX: i64 = 1 << 20;
-
-    /// The first of `n` consecutive ids, or `None` when the block has fewer left.
-    fn take(&mut self, n: i64) -> Option<i64> {
-        (self.end - self.next >= n).then(|| {
-            self.next += n;
-            self.next - n
-        })
-    }
-
-    /// The size of the next block for a chunk of `n`.
-    fn next_size(&self, n: i64) -> i64 {
-        n.max((self.last_size * 2).min(IdBlock::MAX))
-    }
-
-    fn refill(&mut self, first: i64, size: i64) {
-        (self.next, self.end, self.last_size) = (first, first + size, size);
-    }
 }
 
 impl BatchStore for PgStore {
@@ -154,6 +127,14 @@ impl BatchStore for PgStore {
             }
         };
         subjects.check(opened.commits);
+        let mut ids = match self.ids.lock() {
+            Ok(ids) => ids,
+            Err(_) => {
+                conn.rollback();
+                return Err(poisoned());
+            }
+        };
+        ids.keep_if(opened.commits);
         let mut conn = ConnThread::start(conn)?;
         // Under the lock no other batch writes records, so an item without records now gets only
         // those this batch writes, and a first load knows the keys of every item it wrote, unless
@@ -181,7 +162,8 @@ impl BatchStore for PgStore {
             left_out: opened.left_out,
             left_out_at_open: opened.left_out,
             item_no: opened.item_no,
-            record_ids: IdBlock::default(),
+            ids,
+            asked: Asked::default(),
             spare,
             give_back,
             open: true,
@@ -427,19 +409,8 @@ fn find_subjects(c: &mut Conn, keys: &[String]) -> Result<Vec<Option<(i64, Strin
     Ok(keys.iter().map(|key| found.get(key).map(|id| (*id, names.get(id).cloned().unwrap_or_default()))).collect())
 }
 
-/// Reserves `n` consecutive values of a sequence (the ingest lock keeps other batches out); returns
-/// the first.
-fn reserve(c: &mut Conn, sequence_sql: &'static str, n: usize) -> Result<i64> {
-    let n = n as i64;
-    let last: i64 = c.query_one(sequence_sql, &[&n])?.get(0);
-    Ok(last - n + 1)
-}
-
 /// A batch's issues: recorded as they come, and again after its rows are discarded.
 const COPY_ISSUES: &str = "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN";
-
-const RESERVE_SUBJECTS: &str = "SELECT setval('subject_ids', nextval('subject_ids') + $1 - 1)";
-const RESERVE_RECORDS: &str = "SELECT setval('record_ids', nextval('record_ids') + $1 - 1)";
 
 /// A subject first seen in this chunk.
 struct NewSubject<'c> {
@@ -516,8 +487,11 @@ impl PgBatch<'_> {
         let mut names_seen: Vec<(i64, String)> = Vec::new();
         let missing =
             claims.iter().flatten().filter(|c| !view.contains_key(&c.id)).map(|c| &c.id).collect::<HashSet<_>>().len();
-        let mut next_id =
-            if missing > 0 { self.conn.call(move |c| reserve(c, RESERVE_SUBJECTS, missing))? } else { 0 };
+        let mut next_id = if missing > 0 {
+            take_ids(&mut self.conn, &mut self.ids.subjects, &mut self.asked.subjects, SUBJECT_IDS, missing as i64)?
+        } else {
+            0
+        };
         // The companies this chunk creates, by organisation code: the store files each under its code
         // too, so a later row of the chunk that names only the code is the same company (the id
         // reserved for that code stays unused).
@@ -691,7 +665,11 @@ impl PgBatch<'_> {
 
         let mut out = Vec::with_capacity(records.len());
         let created = records.iter().filter(|r| !existing.contains_key(&r.head.source_key)).count();
-        let mut next_id = if created > 0 { self.record_ids(created as i64)? } else { 0 };
+        let mut next_id = if created > 0 {
+            take_ids(&mut self.conn, &mut self.ids.records, &mut self.asked.records, RECORD_IDS, created as i64)?
+        } else {
+            0
+        };
         let (mut new_records, mut new_keys) = (self.spare_rows(), self.spare_rows());
         let mut updates = CopyRows::new();
         let m = &self.meta;
@@ -803,17 +781,6 @@ impl PgBatch<'_> {
             let _ = give_back.send(keys);
             Ok(())
         })
-    }
-
-    /// The first of `n` new record ids.
-    fn record_ids(&mut self, n: i64) -> Result<i64> {
-        if let Some(first) = self.record_ids.take(n) {
-            return Ok(first);
-        }
-        let size = self.record_ids.next_size(n);
-        let first = self.conn.call(move |c| reserve(c, RESERVE_RECORDS, size as usize))?;
-        self.record_ids.refill(first, size);
-        self.record_ids.take(n).ok_or_else(|| StoreError::Backend(format!("{size} record ids reserved, {n} wanted")))
     }
 
     /// Moves the current versions of changed records into history and writes the new ones in their
@@ -953,6 +920,7 @@ impl BatchWriter for PgBatch<'_> {
         })?;
         self.open = false;
         self.subjects.stamp(commits);
+        self.ids.committed(commits, std::mem::take(&mut self.asked));
         // Committed: a poisoned mutex is not this batch's failure (the next batch fails to begin).
         if let Ok(mut load) = self.first_load.lock()
             && let Some(load) = load.as_mut()
@@ -1032,22 +1000,6 @@ fn insert_rejected_rows(c: &mut Conn, batch: &str, rows: &[RejectedRow]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn id_blocks_double_until_the_cap_and_fit_a_larger_chunk() {
-        let mut ids = IdBlock::default();
-        assert_eq!(ids.take(3), None, "nothing reserved yet");
-        assert_eq!(ids.next_size(3), 3, "the first block is what the first chunk needs");
-        ids.refill(100, 3);
-        assert_eq!(ids.take(2), Some(100));
-        assert_eq!(ids.take(2), None, "one id left");
-        assert_eq!(ids.next_size(2), 6);
-        assert_eq!(ids.next_size(50), 50, "a larger chunk gets what it needs");
-        ids.refill(200, 6);
-        assert_eq!((ids.take(2), ids.take(4), ids.take(1)), (Some(200), Some(202), None));
-        ids.refill(1, IdBlock::MAX);
-        assert_eq!(ids.next_size(1), IdBlock::MAX, "blocks stop growing at the cap");
-    }
 
     #[test]
     fn a_name_becomes_a_start_token_and_positioned_bigrams() {

@@ -26,6 +26,7 @@ mod conn_thread;
 mod copy;
 mod evaluation;
 mod fresh_keys;
+mod id_blocks;
 mod initial_load;
 mod joint;
 mod migrate;
@@ -67,6 +68,9 @@ pub struct PgStore {
     subjects: Mutex<SubjectCache>,
     /// A first load of this store in progress, with the indexes it left out (see `initial_load.rs`).
     first_load: Mutex<Option<initial_load::FirstLoad>>,
+    /// Subject and record ids reserved and not yet used, kept from one batch to the next while no other
+    /// process's batch commits (see `id_blocks.rs`).
+    ids: Mutex<id_blocks::ProcessIds>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -153,6 +157,7 @@ impl PgStore {
             audit_months: Mutex::new(std::collections::HashSet::new()),
             subjects: Mutex::new(SubjectCache::default()),
             first_load: Mutex::new(None),
+            ids: Mutex::new(id_blocks::ProcessIds::default()),
         })
     }
 

@@ -102,6 +102,36 @@ fn a_write_refused_by_the_server_fails_its_batch_and_the_next_batch_goes_on() {
     assert_eq!(store.subject_count().unwrap(), 3);
 }
 
+/// A process keeps the ids it reserved ahead from one batch to the next (src/id_blocks.rs), but not
+/// past another process's commit: the ids of batches committed later are still the larger ones.
+#[test]
+fn ids_kept_from_one_batch_to_the_next_grow_in_commit_order() {
+    let (ours, guard) = fresh_store();
+    install_default(&ours).unwrap();
+    let other = xinyong_store_pg::PgStore::open(guard.db.url(), &guard.data()).unwrap();
+    let mut n = 0u32;
+    let mut batch = |store: &xinyong_store_pg::PgStore, b: &str, rows: u32| -> Vec<i64> {
+        let mut w = store.begin_batch(meta(b)).unwrap();
+        let drafts: Vec<_> = (0..rows)
+            .map(|_| {
+                n += 1;
+                draft(u64::from(n), &format!("{b}-k-{n}"), Some(company(n)), "a")
+            })
+            .collect();
+        let outcomes = w.write(&prepare(store, &drafts).unwrap()).unwrap();
+        let rows = u64::from(rows);
+        w.commit(&report(b, rows, [rows, 0, rows])).unwrap();
+        outcomes.iter().map(|o| o.subject_id.unwrap()).collect()
+    };
+    let first = batch(&ours, "b-1", 3);
+    let second = batch(&ours, "b-2", 1);
+    assert_eq!(second, [first[2] + 1], "the block b-1 asked for ahead");
+    let third = batch(&other, "b-3", 2);
+    let fourth = batch(&ours, "b-4", 2);
+    assert!(third.iter().all(|id| *id > second[0]), "{third:?} after {second:?}");
+    assert!(fourth.iter().all(|id| third.iter().all(|t| id > t)), "{fourth:?} after another process's {third:?}");
+}
+
 /// Batches remember subjects from one to the next; a second store on the same database is another
 /// process.
 #[test]
@@ -208,10 +238,9 @@ fn records_stored_before_item_numbers_get_their_item_number() {
     assert_eq!(numbers[0].0, "admin_penalty");
 }
 
-/// Subject ids are reserved on their sequence for each write, record ids in blocks (src/batches.rs,
-/// `IdBlock`): writes of growing and shrinking size, across batches and after a rolled-back one, never
-/// give two subjects or two records the same id, and every id lies within what the sequences handed
-/// out.
+/// Subject and record ids are reserved in blocks, the next asked for ahead (src/id_blocks.rs): writes
+/// of growing and shrinking size, across batches and after a rolled-back one, never give two subjects
+/// or two records the same id, and every id lies within what the sequences handed out.
 #[test]
 fn ids_reserved_ahead_are_never_given_twice() {
     let (store, guard) = fresh_store();
