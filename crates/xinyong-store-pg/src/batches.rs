@@ -412,6 +412,14 @@ fn find_subjects(c: &mut Conn, keys: &[String]) -> Result<Vec<Option<(i64, Strin
 /// A batch's issues: recorded as they come, and again after its rows are discarded.
 const COPY_ISSUES: &str = "COPY batch_issues (batch_id, seq, kind, row, field, code, message) FROM STDIN";
 
+/// One distinct identifier of a chunk, as [`PgBatch::resolve_subjects`] resolves it.
+struct Slot<'c> {
+    id: &'c Identifier,
+    subject: Option<i64>,
+    /// The subject cache answered it.
+    cached: bool,
+}
+
 /// A subject first seen in this chunk.
 struct NewSubject<'c> {
     id: i64,
@@ -443,37 +451,45 @@ impl PgBatch<'_> {
 
     /// The subject of each claim, in order: found, renamed or created (see the module doc).
     fn resolve_subjects(&mut self, claims: &[Option<&SubjectClaim>]) -> Result<Vec<Option<i64>>> {
-        // The chunk's own view of its subjects: their ids by identifier, from the cache or from one
-        // lookup of the identifiers it lacks, and their current names by id (a subject renamed under
-        // one identifier has the new name under the others). The cache may empty itself when full;
-        // the view holds until the chunk is written.
-        let mut view: HashMap<&Identifier, i64> = HashMap::new();
-        let mut names: HashMap<i64, String> = HashMap::new();
-        let mut unknown: Vec<(&Identifier, String)> = Vec::new();
-        let mut asked: HashSet<&Identifier> = HashSet::new();
-        for claim in claims.iter().flatten() {
-            if view.contains_key(&claim.id) || asked.contains(&claim.id) {
-                continue;
-            }
-            match self.subjects.known(&claim.id) {
+        // The chunk's own view of its subjects: a slot per distinct identifier (each row hashes its
+        // identifier once) with the subject's id, from the cache or from one lookup of the identifiers
+        // it lacks, and the current names by id (a subject renamed under one identifier has the new
+        // name under the others). The cache may empty itself when full; the view holds until the chunk
+        // is written.
+        let mut slot_of: HashMap<&Identifier, usize> = HashMap::with_capacity(claims.len());
+        let mut slots: Vec<Slot<'_>> = Vec::new();
+        let row_slots: Vec<Option<usize>> = claims
+            .iter()
+            .map(|claim| {
+                claim.map(|claim| {
+                    *slot_of.entry(&claim.id).or_insert_with(|| {
+                        slots.push(Slot { id: &claim.id, subject: None, cached: false });
+                        slots.len() - 1
+                    })
+                })
+            })
+            .collect();
+        drop(slot_of);
+        let mut names: HashMap<i64, String> = HashMap::with_capacity(slots.len());
+        let mut unknown: Vec<usize> = Vec::new();
+        for (i, slot) in slots.iter_mut().enumerate() {
+            match self.subjects.known(slot.id) {
                 Some((id, name)) => {
-                    view.insert(&claim.id, id);
+                    (slot.subject, slot.cached) = (Some(id), true);
                     names.entry(id).or_insert_with(|| name.to_owned());
                 }
-                None => {
-                    asked.insert(&claim.id);
-                    unknown.push((&claim.id, crate::subjects::identifier_key(self.vault, &claim.id)));
-                }
+                None => unknown.push(i),
             }
         }
         // A complete cache knows every stored subject: the identifiers it lacks are new.
         if !unknown.is_empty() && !self.subjects.is_complete() {
             self.build_left_out(&SUBJECT_KEY_INDEXES, |l| &mut l.subjects)?;
-            let (identifiers, keys): (Vec<&Identifier>, Vec<String>) = unknown.into_iter().unzip();
+            let keys: Vec<String> =
+                unknown.iter().map(|&i| crate::subjects::identifier_key(self.vault, slots[i].id)).collect();
             let found = self.conn.call(move |c| find_subjects(c, &keys))?;
-            for (identifier, found) in identifiers.into_iter().zip(found) {
+            for (i, found) in unknown.into_iter().zip(found) {
                 if let Some((id, name)) = found {
-                    view.insert(identifier, id);
+                    slots[i].subject = Some(id);
                     names.entry(id).or_insert(name);
                 }
             }
@@ -485,8 +501,7 @@ impl PgBatch<'_> {
         let mut new_ids: HashSet<i64> = HashSet::new();
         let mut renamed: HashMap<i64, String> = HashMap::new();
         let mut names_seen: Vec<(i64, String)> = Vec::new();
-        let missing =
-            claims.iter().flatten().filter(|c| !view.contains_key(&c.id)).map(|c| &c.id).collect::<HashSet<_>>().len();
+        let missing = slots.iter().filter(|s| s.subject.is_none()).count();
         let mut next_id = if missing > 0 {
             take_ids(&mut self.conn, &mut self.ids.subjects, &mut self.asked.subjects, SUBJECT_IDS, missing as i64)?
         } else {
@@ -496,25 +511,18 @@ impl PgBatch<'_> {
         // too, so a later row of the chunk that names only the code is the same company (the id
         // reserved for that code stays unused).
         let mut created_orgs: HashMap<&str, i64> = HashMap::new();
-        for claim in claims {
-            let Some(claim) = claim else {
+        for (claim, slot) in claims.iter().zip(row_slots) {
+            let (Some(claim), Some(slot)) = (claim, slot) else {
                 out.push(None);
                 continue;
             };
-            let known = match view.get(&claim.id).copied() {
-                Some(id) => Some(id),
-                None => {
-                    let created = match &claim.id {
-                        Identifier::OrgCode(o) => created_orgs.get(o.as_str()).copied(),
-                        _ => None,
-                    };
-                    if let Some(id) = created {
-                        view.insert(&claim.id, id);
-                    }
-                    created
-                }
-            };
-            let id = match known {
+            let slot = &mut slots[slot];
+            if slot.subject.is_none()
+                && let Identifier::OrgCode(o) = &claim.id
+            {
+                slot.subject = created_orgs.get(o.as_str()).copied();
+            }
+            let id = match slot.subject {
                 Some(id) => {
                     let name = names.entry(id).or_default();
                     if *name != claim.name {
@@ -535,7 +543,7 @@ impl PgBatch<'_> {
                     created.push(NewSubject { id, claim });
                     new_ids.insert(id);
                     names_seen.push((id, claim.name.clone()));
-                    view.insert(&claim.id, id);
+                    slot.subject = Some(id);
                     names.insert(id, claim.name.clone());
                     id
                 }
@@ -550,9 +558,14 @@ impl PgBatch<'_> {
             self.rename_subjects(&renamed)?;
         }
         self.add_names(&names_seen, &new_ids)?;
-        for (identifier, id) in &view {
-            if let Some(name) = names.get(id) {
-                self.subjects.put(identifier, *id, name);
+        // The cache learns what it did not know, and the names that changed; what it answered
+        // unchanged it holds already.
+        for slot in &slots {
+            if let Some(id) = slot.subject
+                && (!slot.cached || renamed.contains_key(&id))
+                && let Some(name) = names.get(&id)
+            {
+                self.subjects.put(slot.id, id, name);
             }
         }
         self.subjects.bound();
@@ -648,7 +661,7 @@ impl PgBatch<'_> {
     fn write_distinct(&mut self, records: &[PreparedRecord]) -> Result<Vec<WriteOutcome>> {
         // The source keys are asked for first: the server looks them up while the subjects are resolved.
         let keys: Vec<&str> = records.iter().map(|r| r.head.source_key.as_str()).collect();
-        let lookup: Vec<String> = self.fresh_keys.keys_to_look_up(&keys).into_iter().map(str::to_owned).collect();
+        let lookup: Vec<String> = self.fresh_keys.note_written(&keys).into_iter().map(str::to_owned).collect();
         let existing = if lookup.is_empty() {
             None
         } else {
@@ -740,7 +753,6 @@ impl PgBatch<'_> {
         if !updates.is_empty() {
             self.apply_updates(updates)?;
         }
-        self.fresh_keys.remember(keys);
         Ok(out)
     }
 

@@ -13,7 +13,7 @@
 //! ```text
 //! begin_batch: the load knows the item's keys → FreshKeys::known(them)
 //!              item has no records          → FreshKeys::first_load()   otherwise → FreshKeys::unknown()
-//! each chunk:  keys_to_look_up(keys) → look those up, remember(keys) after writing
+//! each chunk:  note_written(keys) → look up the keys it gives back
 //! commit:      the load takes the item's keys back (LoadKeys::put_back)
 //! ```
 
@@ -53,26 +53,23 @@ impl FreshKeys {
     }
 
     /// The same for every key in the process (the sets outlive a batch; the seed is "xykeys" in
-    /// ASCII), and fast: the writer hashes every key of a load twice, once here and once in the set.
+    /// ASCII), and fast: the writer hashes every key of a load, and the set hashes the hash again.
     fn hash(key: &str) -> u64 {
         foldhash::fast::FixedState::with_seed(0x78_79_6b_65_79_73).hash_one(key)
     }
 
-    /// The keys that may exist in `record_keys` (all of them unless the item's keys are known).
-    pub fn keys_to_look_up<'k>(&self, keys: &[&'k str]) -> Vec<&'k str> {
-        match &self.seen {
-            None => keys.to_vec(),
-            Some(seen) => keys.iter().copied().filter(|k| seen.contains(&FreshKeys::hash(k))).collect(),
-        }
-    }
-
-    /// Notes keys written by the batch.
-    pub fn remember<'k>(&mut self, keys: impl IntoIterator<Item = &'k str>) {
-        let Some(seen) = &mut self.seen else { return };
-        seen.extend(keys.into_iter().map(FreshKeys::hash));
+    /// Notes a chunk's distinct `keys` as written, which the batch is about to do, and gives back those
+    /// that may exist in `record_keys` already (all of them unless the item's keys are known): one hash
+    /// and one probe of the set each. Noted before they are written: a write that fails fails the batch
+    /// ([`FreshKeys::forget_written`]), and a key noted but never written costs only a lookup that
+    /// finds nothing.
+    pub fn note_written<'k>(&mut self, keys: &[&'k str]) -> Vec<&'k str> {
+        let Some(seen) = &mut self.seen else { return keys.to_vec() };
+        let stored = keys.iter().copied().filter(|k| !seen.insert(FreshKeys::hash(k))).collect();
         if seen.len() > LIMIT {
             self.seen = None;
         }
+        stored
     }
 
     /// The batch's rows were rolled back: what it wrote is gone. A set that held keys of earlier
@@ -148,44 +145,43 @@ mod tests {
     #[test]
     fn a_first_load_looks_up_only_keys_it_wrote_before() {
         let mut fresh = FreshKeys::first_load();
-        assert!(fresh.keys_to_look_up(&["a", "b"]).is_empty());
-        fresh.remember(["a"]);
-        assert_eq!(fresh.keys_to_look_up(&["a", "b"]), vec!["a"]);
+        assert!(fresh.note_written(&["a", "b"]).is_empty());
+        assert_eq!(fresh.note_written(&["c", "a"]), vec!["a"]);
+        assert_eq!(fresh.note_written(&["c"]), vec!["c"], "noted by the chunk before");
     }
 
     #[test]
     fn rolled_back_rows_are_forgotten() {
         let mut fresh = FreshKeys::first_load();
-        fresh.remember(["a"]);
+        fresh.note_written(&["a"]);
         fresh.forget_written();
-        assert!(fresh.keys_to_look_up(&["a"]).is_empty());
+        assert!(fresh.note_written(&["a"]).is_empty());
     }
 
     #[test]
     fn an_item_with_records_looks_up_every_key() {
         let mut fresh = FreshKeys::unknown();
-        fresh.remember(["a"]);
-        assert_eq!(fresh.keys_to_look_up(&["a", "b"]), vec!["a", "b"]);
+        assert_eq!(fresh.note_written(&["a"]), vec!["a"]);
+        assert_eq!(fresh.note_written(&["a", "b"]), vec!["a", "b"]);
     }
 
     /// The keys of the batches before stay when this batch's rows are rolled back: they are still stored.
     #[test]
     fn known_keys_of_earlier_batches_outlive_a_rollback() {
         let mut fresh = FreshKeys::known(HashSet::from_iter([FreshKeys::hash("a")]));
-        fresh.remember(["b"]);
+        assert!(fresh.note_written(&["b"]).is_empty());
         fresh.forget_written();
-        assert_eq!(fresh.keys_to_look_up(&["a", "b", "c"]), vec!["a", "b"]);
+        assert_eq!(fresh.note_written(&["a", "b", "c"]), vec!["a", "b"]);
     }
 
     #[test]
     fn a_load_hands_each_item_its_keys_from_batch_to_batch() {
         let mut load = LoadKeys::new(7);
         let mut fresh = load.take("penalty", 7).unwrap();
-        assert!(fresh.keys_to_look_up(&["a"]).is_empty(), "an item the load has not written");
-        fresh.remember(["a"]);
+        assert!(fresh.note_written(&["a"]).is_empty(), "an item the load has not written");
         load.put_back("penalty", fresh, 8);
-        assert!(load.take("licence", 8).unwrap().keys_to_look_up(&["a"]).is_empty(), "keys are per item");
-        assert_eq!(load.take("penalty", 8).unwrap().keys_to_look_up(&["a", "b"]), vec!["a"]);
+        assert!(load.take("licence", 8).unwrap().note_written(&["a"]).is_empty(), "keys are per item");
+        assert_eq!(load.take("penalty", 8).unwrap().note_written(&["a", "b"]), vec!["a"]);
     }
 
     /// Another process committed a batch (the sequence moved past our stamp): from then on nothing is
@@ -206,7 +202,7 @@ mod tests {
         let mut load = LoadKeys::new(1);
         load.take("penalty", 1).unwrap();
         load.put_back("penalty", FreshKeys::unknown(), 2);
-        assert_eq!(load.take("penalty", 2).unwrap().keys_to_look_up(&["a"]), vec!["a"]);
-        assert!(load.take("licence", 2).unwrap().keys_to_look_up(&["a"]).is_empty(), "other items stay known");
+        assert_eq!(load.take("penalty", 2).unwrap().note_written(&["a"]), vec!["a"]);
+        assert!(load.take("licence", 2).unwrap().note_written(&["a"]).is_empty(), "other items stay known");
     }
 }
