@@ -10,7 +10,8 @@
 //!
 //! Invariants:
 //! - an id is given once: sequences are not transactional, so what a reservation handed out stays
-//!   ours whatever becomes of the batch that asked; a batch that rolls back loses only the ids it took;
+//!   ours whatever becomes of the batch that asked; a batch that rolls back loses the ids it took and
+//!   a block it asked for and had not received, nothing else;
 //! - committed ids grow in commit order, as with a reservation per chunk: the blocks are used in the
 //!   order they were reserved, and dropped when another process's batch committed since ours
 //!   ([`ProcessIds::keep_if`], the `ingest_commits` stamp the subject cache is checked by), so no
@@ -20,7 +21,7 @@
 //!   needs, when the process ends, or when another process committed: at most two blocks each time.
 //!
 //! ```text
-//! block in use:  [1000 ······ 1499|1500 ···· 1999]   half used → ask for [2000, 3000) now
+//! block in use:  [1000 ······ 1499|1500 ···· 1999]   half used → ask for [2000, 4000) now
 //! server queue:   COPY chunk 7 ─ COPY chunk 8 ─ reserve ─ COPY chunk 9
 //! ```
 
@@ -44,7 +45,7 @@ pub(crate) struct IdBlock {
 
 impl IdBlock {
     /// Blocks grow to this many ids: what the process may leave unused when it ends is at most twice
-    /// this, and a million-row load still reserves only ~150 times.
+    /// this, and a load of ten million records (a million subjects) reserves record ids ~150 times.
     pub(crate) const MAX: i64 = 1 << 16;
 
     /// The first of `n` consecutive ids, from the block in use or else the following one, or `None`
