@@ -20,6 +20,7 @@ mod accounts;
 mod activity;
 mod audit;
 mod batches;
+mod build_queue;
 mod catalog;
 mod commitments;
 mod conn_thread;
