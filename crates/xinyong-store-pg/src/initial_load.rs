@@ -30,17 +30,14 @@
 //! beginning to its end, so that a store opening meanwhile in another process leaves the indexes to
 //! it; a load whose process dies loses the lock with its connection. Every build takes the ingest lock
 //! shared, so that it never runs beside a batch (which takes it whole) but may run beside another
-//! build: [`build_missing`] builds them on two connections at once, each taking the next from a queue
-//! that never has a key added beside another build of its table (`build_queue.rs`). At 100,000
-//! subjects the builds took a median 3.3 s so, against 3.8 s with those of `records` on one connection
-//! and the others on the second (`docs/scale.md` §6).
+//! build: [`build_missing`] builds the indexes of `records` on one connection and the others on a
+//! second, at once (at 100,000 subjects 2.1–2.3 s against 2.7–2.8 s one after the other;
+//! `docs/scale.md` §6). Two builds on the same table would wait for each other's table lock.
 
 use postgres::Config;
-use postgres::error::SqlState;
 use xinyong_store::{Result, StoreError};
 
 use crate::batches::INGEST_LOCK;
-use crate::build_queue::{Job, Next, Queue};
 use crate::fresh_keys::LoadKeys;
 use crate::pool::{Conn, SCHEMA};
 
@@ -69,6 +66,11 @@ const SUBJECT_KEY: (&str, &str) = ("subject_keys", "subject_keys_pkey");
 
 /// The indexes a batch builds before it looks subjects up by identifier, if a first load left them out.
 pub(crate) const SUBJECT_KEY_INDEXES: [&str; 2] = [SUBJECT_KEY.1, SUBJECT_INDEX.1];
+
+/// Whether the index or key `name` of [`DEFERRED`] or [`DEFERRED_KEYS`] is one of `records`.
+fn on_records(name: &str) -> bool {
+    DEFERRED.iter().chain(DEFERRED_KEYS).any(|(table, index)| *table == "records" && *index == name)
+}
 
 /// The primary key of `record_keys`, by which a batch looks source keys up; built at once by a batch
 /// of the load that needs it ([`build_now`]).
@@ -179,96 +181,42 @@ pub(crate) fn repair(config: &Config, conn: &mut Conn) -> Result<()> {
     Ok(())
 }
 
-/// Builds every index written down in `deferred_indexes`, each in the transaction that removes its row,
-/// on two connections at once (on one if a second cannot be opened), in the order of [`BUILD_ORDER`]
-/// (`build_queue.rs`). One that fails stays written down and does not keep the others from being
-/// built; the first failure is the answer.
+/// Builds every index written down in `deferred_indexes`, each in the transaction that removes its row:
+/// those of `records` on `conn`, the others at the same time on a second connection (on `conn` after
+/// the first ones if it cannot be opened). One that fails stays written down and does not keep the
+/// others from being built; the first failure is the answer.
 fn build_missing(conn: &mut Conn, config: &Config) -> Result<()> {
-    let mut pending: Vec<String> =
+    let pending: Vec<String> =
         conn.query("SELECT name FROM deferred_indexes ORDER BY name", &[])?.into_iter().map(|row| row.get(0)).collect();
-    // Stable: names of no list stay in alphabetical order, last.
-    pending.sort_by_key(|name| BUILD_ORDER.iter().position(|known| known == name).unwrap_or(BUILD_ORDER.len()));
-    let queue = Queue::new(pending.into_iter().map(|name| {
-        let (table, whole) = match table_of(&name) {
-            Some((table, whole)) => (Some(table), whole),
-            None => (None, false),
-        };
-        Job { name, table, whole }
-    }));
-    if queue.len() < 2 {
-        return build_queued(conn, &queue);
+    let (records, others): (Vec<String>, Vec<String>) = pending.into_iter().partition(|name| on_records(name));
+    if records.is_empty() || others.is_empty() {
+        return build_each(conn, records.into_iter().chain(others));
     }
     let mut second = match Conn::connect(config) {
         Ok(second) => second,
         Err(e) => {
             tracing::warn!(error = %e, "a second connection for the index builds failed; building on one");
-            return build_queued(conn, &queue);
+            return build_each(conn, records.into_iter().chain(others));
         }
     };
     std::thread::scope(|scope| {
-        let aside = scope.spawn(|| build_queued(&mut second, &queue));
-        let here = build_queued(conn, &queue);
+        let aside = scope.spawn(move || build_each(&mut second, others));
+        let here = build_each(conn, records);
         let there = aside.join().unwrap_or_else(|_| Err(StoreError::Backend("an index build panicked".into())));
         here.and(there)
     })
 }
 
-/// The indexes and keys a first load leaves out, in the order they are built again: the keys first,
-/// which take their tables whole, while the tables are free; then the longest to build first, so that
-/// the last to finish is a short one. At 100,000 subjects, built two at a time: the key of `records`
-/// 1.1–1.3 s, of `record_keys` 1.4 s, of `subject_keys` 0.2 s, the publication index 1.3 s,
-/// `records_id` 1.1 s, the name index 0.6 s, the unique index of `subject_keys` 0.2 s
-/// (`docs/scale.md` §6).
-const BUILD_ORDER: [&str; 7] =
-    ["records_pkey", KEY_INDEX, SUBJECT_KEY.1, "records_item_date", ID_INDEX, "subjects_grams", SUBJECT_INDEX.1];
-
-/// The table of the index or key `name` of the lists above, with whether building it takes the table
-/// whole (a key, added by `ALTER TABLE`).
-fn table_of(name: &str) -> Option<(&'static str, bool)> {
-    let index = DEFERRED.iter().chain([&SUBJECT_INDEX]).map(|(table, index)| (table, index, false));
-    let key = DEFERRED_KEYS.iter().chain([&SUBJECT_KEY]).map(|(table, key)| (table, key, true));
-    index.chain(key).find(|(_, known, _)| **known == name).map(|(table, _, whole)| (*table, whole))
-}
-
-/// Builds indexes from `queue` on `conn` until none is left.
-fn build_queued(conn: &mut Conn, queue: &Queue) -> Result<()> {
+/// Builds `names` one after the other on `conn` (see [`build_missing`]).
+fn build_each(conn: &mut Conn, names: impl IntoIterator<Item = String>) -> Result<()> {
     let mut first_failure = Ok(());
-    while let Some(Next { job, wait }) = queue.take() {
-        match conn.transaction(|c| build_unless_busy(c, &job, wait)) {
-            Ok(true) => queue.done(&job),
-            Ok(false) => queue.busy(job),
-            Err(e) => {
-                tracing::error!(index = %job.name, error = %e, "building an index a first load left out failed");
-                queue.done(&job);
-                first_failure = first_failure.and(Err(e));
-            }
+    for name in names {
+        if let Err(e) = conn.transaction(|c| build_now(c, &name)) {
+            tracing::error!(index = %name, error = %e, "building an index a first load left out failed");
+            first_failure = first_failure.and(Err(e));
         }
     }
     first_failure
-}
-
-/// As [`build_now`], but first takes the lock the build needs on its table without waiting, unless
-/// `wait`: answers false, having done nothing, if another session holds a lock that conflicts with it.
-/// The ingest lock comes first, as in [`build_now`]: a batch that holds it and then writes the table
-/// would otherwise wait for us while we wait for it.
-fn build_unless_busy(c: &mut Conn, job: &Job, wait: bool) -> Result<bool> {
-    c.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&INGEST_LOCK])?;
-    if let Some(table) = job.table
-        && !wait
-    {
-        let mode = if job.whole { "ACCESS EXCLUSIVE" } else { "SHARE" };
-        c.client.batch_execute("SAVEPOINT lock_now").map_err(crate::db_err)?;
-        match c.client.batch_execute(&format!("LOCK TABLE {table} IN {mode} MODE NOWAIT")) {
-            Ok(()) => {}
-            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
-                c.client.batch_execute("ROLLBACK TO SAVEPOINT lock_now").map_err(crate::db_err)?;
-                return Ok(false);
-            }
-            Err(e) => return Err(crate::db_err(e)),
-        }
-    }
-    build_now(c, &job.name)?;
-    Ok(true)
 }
 
 /// Builds the index `name` if it is still written down in `deferred_indexes`, and strikes it off, in the
@@ -302,25 +250,5 @@ pub(crate) fn build_now(c: &mut Conn, name: &str) -> Result<()> {
 fn unlock(conn: &mut Conn) {
     if let Err(e) = conn.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK]) {
         tracing::warn!(error = %e, "giving back the first load's lock failed");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_index_left_out_has_its_place_in_the_build_order_and_its_table() {
-        let left_out: Vec<&str> =
-            DEFERRED.iter().chain(DEFERRED_KEYS).chain([&SUBJECT_INDEX, &SUBJECT_KEY]).map(|(_, name)| *name).collect();
-        let mut ordered = BUILD_ORDER.to_vec();
-        ordered.sort_unstable();
-        let mut expected = left_out.clone();
-        expected.sort_unstable();
-        assert_eq!(ordered, expected);
-        assert_eq!(table_of("records_pkey"), Some(("records", true)));
-        assert_eq!(table_of("records_id"), Some(("records", false)));
-        assert_eq!(table_of("subject_keys_unique"), Some(("subject_keys", false)));
-        assert_eq!(table_of("broken"), None);
     }
 }

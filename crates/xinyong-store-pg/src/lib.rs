@@ -20,7 +20,6 @@ mod accounts;
 mod activity;
 mod audit;
 mod batches;
-mod build_queue;
 mod catalog;
 mod commitments;
 mod conn_thread;
