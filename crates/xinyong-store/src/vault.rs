@@ -190,4 +190,18 @@ mod tests {
         assert_eq!(body, again.as_slice());
         assert_eq!(v.decrypt(&sealed).unwrap_or_else(|e| panic!("{e}")), "沪A12345 张三".as_bytes());
     }
+
+    /// A value sealed by a build whose poly1305 ran its AVX2 backend (before `.cargo/config.toml` chose
+    /// the portable one) opens: the backend changes the speed, never the bytes.
+    #[test]
+    fn a_value_sealed_by_the_avx2_backend_opens() {
+        let sealed = "85270ce71f97ed64327171459f878c28125732770d8ac1e81858e524e95478ba83719580c99d07162555d258b6994\
+                      efebf6b116f748796ca06621f32c1ef448827fb";
+        let bytes: Vec<u8> = (0..sealed.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&sealed[i..i + 2], 16).unwrap_or_else(|e| panic!("{e}")))
+            .collect();
+        let opened = vault().decrypt(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(opened, br#"{"8":"310101199001011234"}"#);
+    }
 }
