@@ -114,8 +114,10 @@ struct PgBatch<'a> {
 
 impl BatchStore for PgStore {
     fn begin_batch(&self, meta: BatchMeta) -> Result<Box<dyn BatchWriter + '_>> {
-        // Taken before a connection, so that batches of this process wait for each other holding none.
+        // Taken before a connection (the subject cache, then the ids), so that batches of this process
+        // wait for each other holding none.
         let mut subjects = self.subjects.lock().map_err(|_| poisoned())?;
+        let mut ids = self.ids.lock().map_err(|_| poisoned())?;
         let mut conn = self.pool.get()?;
         conn.begin()?;
         let now = meta.started_at.to_rfc3339();
@@ -127,13 +129,6 @@ impl BatchStore for PgStore {
             }
         };
         subjects.check(opened.commits);
-        let mut ids = match self.ids.lock() {
-            Ok(ids) => ids,
-            Err(_) => {
-                conn.rollback();
-                return Err(poisoned());
-            }
-        };
         ids.keep_if(opened.commits);
         let mut conn = ConnThread::start(conn)?;
         // Under the lock no other batch writes records, so an item without records now gets only
