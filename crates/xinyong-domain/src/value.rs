@@ -43,10 +43,20 @@ impl Cell {
     pub fn is_empty(&self) -> bool {
         match self {
             Cell::Empty => true,
-            // Not `trim`, which decodes the text from both ends: every cell is asked, some twice.
-            Cell::Text(s) => s.chars().all(char::is_whitespace),
+            Cell::Text(s) => is_blank(s),
             _ => false,
         }
+    }
+}
+
+/// Whether `s` is empty or whitespace only. Not `trim`, which decodes the text from both ends: a
+/// reader asks this of every cell, and nearly every cell begins with a printable ASCII character or
+/// a CJK one, which answers it from the first byte.
+pub fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(0x21..=0x7E | 0xE4..=0xE9) => false,
+        Some(_) => s.chars().all(char::is_whitespace),
     }
 }
 
@@ -436,6 +446,16 @@ mod tests {
     }
 
     #[test]
+    fn blank_text_is_whitespace_only() {
+        for blank in ["", " ", "\t\r\n", "\u{3000}", "\u{a0}", "\u{0b}", " \u{2003} "] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for text in ["a", " a", "中", "〔2025〕", "\u{3000}公司", "\u{2003}x", "\u{1}"] {
+            assert!(!is_blank(text), "{text:?}");
+        }
+    }
+
+    #[test]
     fn full_width_text_is_normalised() {
         assert_eq!(normalize_text("　ＡＢＣ（有限公司）　"), "ABC(有限公司)");
     }
@@ -444,6 +464,13 @@ mod tests {
         #[test]
         fn date_parsing_never_panics(s in "\\PC{0,30}") {
             let _ = parse_date(&s);
+        }
+
+        /// The first-byte answer of `is_blank` is the answer of asking every character, whatever the
+        /// text begins with: Unicode spaces (U+3000 among them), controls, ASCII, CJK.
+        #[test]
+        fn blank_is_whitespace_only(s in "[ \t\n\u{0b}\u{0c}\r\u{85}\u{a0}\u{2000}-\u{200b}\u{3000}]{0,3}\\PC{0,3}|\\PC{0,6}") {
+            proptest::prop_assert_eq!(is_blank(&s), s.chars().all(char::is_whitespace), "{:?}", s);
         }
 
         /// The short way for `YYYY-MM-DD` reads exactly what the long way reads, and nothing else.

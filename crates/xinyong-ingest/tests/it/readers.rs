@@ -137,8 +137,9 @@ fn an_invalid_byte_after_the_sniffed_64_kib_keeps_auto_detected_utf8() {
 
 #[test]
 fn empty_records_are_skipped_but_counted_and_whitespace_is_empty() {
-    let mut reader = open_ok("a,b,c\n,,\n1,  ,\n2\n", Csv);
-    let expected = [row(3, t(&["1", "", ""])), row(4, t(&["2"]))];
+    // A record of Unicode spaces (the ideographic one, a no-break one) is as empty as one of commas.
+    let mut reader = open_ok("a,b,c\n,,\n1,  ,\n\u{3000},\t,\u{a0}\n2\n", Csv);
+    let expected = [row(3, t(&["1", "", ""])), row(5, t(&["2"]))];
     assert_eq!(drain(reader.as_mut()), expected);
 }
 

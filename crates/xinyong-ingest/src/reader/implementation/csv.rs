@@ -18,6 +18,7 @@
 use std::io::{self, Read};
 
 use ::csv::{ByteRecord, ReaderBuilder};
+use xinyong_domain::value::Cell;
 
 use super::encoding::{TextSource, as_text};
 use super::{MAX_RECORD_BYTES, code, fit_to_header, read_error, text_cell, trim_trailing_empty};
@@ -105,6 +106,7 @@ impl RowReader for CsvReader {
             }
             let row = self.index;
             let mut cells = Vec::with_capacity(self.record.len());
+            let mut blank = true;
             // The record's fields lie end to end in one buffer, so one check covers them all: a field
             // is valid text exactly when it is a slice of that text on character boundaries (a field
             // of valid text starts and ends a character where the whole does). A field that is not is
@@ -117,9 +119,11 @@ impl RowReader for CsvReader {
                         format!("column {} holds bytes that are not valid {} text", column + 1, self.encoding.as_str());
                     return Ok(Some(Err(RowError { row, code: code::BAD_ENCODING, message })));
                 };
-                cells.push(text_cell(text));
+                let cell = text_cell(text);
+                blank &= matches!(cell, Cell::Empty);
+                cells.push(cell);
             }
-            if cells.iter().all(|c| c.is_empty()) {
+            if blank {
                 continue;
             }
             if let Err(message) = fit_to_header(&mut cells, self.headers.len()) {

@@ -32,7 +32,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use xinyong_domain::value::{Cell, CompactString};
+use xinyong_domain::value::{Cell, CompactString, is_blank};
 
 use super::{EncodingChoice, FileError, Format, RowReader};
 
@@ -95,14 +95,14 @@ fn read_error(e: io::Error) -> FileError {
 
 /// A cell from text as found in a file: whitespace-only text is [`Cell::Empty`]; other text is kept
 /// as written (normalisation is the validator's job).
+/// Blankness is decided on `s`, still warm in the reader's buffer, before it is copied into the cell.
 fn text_cell(s: &str) -> Cell {
-    owned_text_cell(s.into())
+    if is_blank(s) { Cell::Empty } else { Cell::Text(s.into()) }
 }
 
 /// [`text_cell`] of text already owned.
 fn owned_text_cell(s: CompactString) -> Cell {
-    let cell = Cell::Text(s);
-    if cell.is_empty() { Cell::Empty } else { cell }
+    if is_blank(&s) { Cell::Empty } else { Cell::Text(s) }
 }
 
 /// `s` on one line and at most `max` characters, for quoting labels or foreign error messages.
