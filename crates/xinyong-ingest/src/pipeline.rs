@@ -433,13 +433,13 @@ fn read_job<'f>(job: Job<'_>, catalog: &'f Catalog, regimes: &'f Regimes, outbox
             .ok_or_else(|| IngestError::Refused(format!("item {} is unknown", request.item)))?;
         let reader = open()?;
         let map = HeaderMap::build(item, reader.headers(), request.format != Format::Jsonl)?;
-        Ok((item, reader, map))
+        let validator = Validator::new(item, request.today, regimes)?;
+        Ok((item, reader, map, validator))
     });
-    let (item, mut reader, map) = match opened {
+    let (item, mut reader, map, validator) = match opened {
         Ok(opened) => opened,
         Err(error) => return outbox.send(Message::Failed { request, error }),
     };
-    let validator = Validator::new(item, request.today, regimes);
     let encoding = reader.encoding().as_str().to_owned();
     if !outbox.send(Message::Start { request, item_version: item.version, encoding }) {
         return false;

@@ -18,7 +18,7 @@ use xinyong_domain::record::RecordHead;
 use xinyong_domain::subject::{SubjectClaim, SubjectKind};
 use xinyong_domain::value::{self, Cell, CompactString};
 use xinyong_store::vault::Vault;
-use xinyong_store::{FieldValue, PreparedRecord, RowIssue};
+use xinyong_store::{PreparedRecord, RecordLayout, RowIssue};
 
 use crate::header::HeaderMap;
 
@@ -46,8 +46,8 @@ pub struct Validator<'a> {
     severity_slot: Option<usize>,
     regimes: &'a Regimes,
     today: NaiveDate,
-    /// Field indices in key order: the order a record's fields are encoded in.
-    key_order: Vec<usize>,
+    /// How the item's fields are stored, by catalog index.
+    layout: RecordLayout,
 }
 
 /// A row that passed validation: what the store needs, and the value of each field (by catalog index).
@@ -59,7 +59,8 @@ pub struct ValidRow {
 
 impl<'a> Validator<'a> {
     /// `today` bounds birth dates and decision dates; `regimes` give penalties their disclosure window.
-    pub fn new(item: &'a CatalogItem, today: NaiveDate, regimes: &'a Regimes) -> Validator<'a> {
+    /// Fails only for an item whose field keys a record cannot store (the catalog refuses those).
+    pub fn new(item: &'a CatalogItem, today: NaiveDate, regimes: &'a Regimes) -> xinyong_store::Result<Validator<'a>> {
         let pos = |key: &str| item.fields.iter().position(|f| f.key == key);
         let opt = |key: &Option<String>| key.as_deref().and_then(pos);
         let p = &item.party;
@@ -77,9 +78,8 @@ impl<'a> Validator<'a> {
             date: pos(&item.date_field).unwrap_or(0),
             end: opt(&item.end_field),
         };
-        let mut key_order: Vec<usize> = (0..item.fields.len()).collect();
-        key_order.sort_by(|a, b| item.fields[*a].key.cmp(&item.fields[*b].key));
-        Validator { item, slots, severity_slot: pos("severity"), regimes, today, key_order }
+        let layout = RecordLayout::new(item.fields.iter().map(|f| (f.key.as_str(), f.masked)))?;
+        Ok(Validator { item, slots, severity_slot: pos("severity"), regimes, today, layout })
     }
 
     pub fn item(&self) -> &CatalogItem {
@@ -142,16 +142,7 @@ impl<'a> Validator<'a> {
 
     /// Encodes a valid row for the store: personal (masked) fields sealed, the rest as JSON.
     pub fn prepare(&self, row: ValidRow, vault: &Vault) -> xinyong_store::Result<PreparedRecord> {
-        let fields = &self.item.fields;
-        let values: Vec<FieldValue<'_>> = self
-            .key_order
-            .iter()
-            .filter_map(|&i| {
-                let value = row.values[i].as_deref()?;
-                Some(FieldValue { key: &fields[i].key, value, personal: fields[i].masked })
-            })
-            .collect();
-        PreparedRecord::encode(row.head, &values, vault)
+        self.layout.encode(row.head, &row.values, vault)
     }
 
     /// Penalties are shown within their regime's window; list entries until their end; other records

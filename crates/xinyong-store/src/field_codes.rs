@@ -7,7 +7,7 @@
 //! existed hold their keys in full: both read back the same.
 //!
 //! No catalog key can look like a code: keys begin with a lower-case letter (the catalog checks it),
-//! codes are decimal numbers. [`encode`](crate::PreparedRecord::encode) refuses a key made of digits.
+//! codes are decimal numbers. [`RecordLayout::new`](crate::RecordLayout::new) refuses a key made of digits.
 //!
 //! **The table only grows.** Stored rows hold these codes: a code once given keeps its key forever,
 //! and a new key takes the next free number.
