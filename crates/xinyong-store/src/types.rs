@@ -443,13 +443,9 @@ mod tests {
         assert_ne!(a.content_hash, PreparedRecord::new(other, &v).unwrap().content_hash);
     }
 
-    fn public(keys: &[&'static str]) -> RecordLayout {
-        RecordLayout::new(keys.iter().map(|k| (*k, false))).unwrap()
-    }
-
     #[test]
     fn known_keys_are_stored_as_codes_and_a_numeric_key_is_refused() {
-        let layout = public(&["uscc", "mine", "party_name"]);
+        let layout = RecordLayout::new([("uscc", false), ("mine", false), ("party_name", false)]).unwrap();
         let prepared = layout.encode(head(), &[Some("u"), Some("m"), Some("p")], &vault()).unwrap();
         assert_eq!(prepared.fields_json, r#"{"mine":"m","1":"p","0":"u"}"#);
         let err = RecordLayout::new([("17", false)]).unwrap_err().to_string();

@@ -95,6 +95,7 @@ fn read_error(e: io::Error) -> FileError {
 
 /// A cell from text as found in a file: whitespace-only text is [`Cell::Empty`]; other text is kept
 /// as written (normalisation is the validator's job).
+///
 /// Blankness is decided on `s`, still warm in the reader's buffer, before it is copied into the cell.
 fn text_cell(s: &str) -> Cell {
     if is_blank(s) { Cell::Empty } else { Cell::Text(s.into()) }
