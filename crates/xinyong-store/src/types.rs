@@ -279,7 +279,8 @@ impl RecordLayout {
         Ok(RecordLayout { fields: laid })
     }
 
-    /// Encodes a row: `values[i]` is the value of the layout's field `i`, `None` when it has none.
+    /// Encodes a row: `values[i]` is the value of the layout's field `i`, `None` when it has none. A
+    /// row of another length than the layout's is refused, never encoded with fields missing.
     ///
     /// The content hash covers every field, personal ones included: `key US value RS` per field in key
     /// order (the same bytes whichever way the row was built, so reloading a file is recognised).
@@ -289,11 +290,18 @@ impl RecordLayout {
         values: &[Option<V>],
         vault: &crate::vault::Vault,
     ) -> crate::Result<PreparedRecord> {
+        if values.len() != self.fields.len() {
+            return Err(crate::StoreError::Invalid(format!(
+                "a row of {} values for a record layout of {} fields",
+                values.len(),
+                self.fields.len()
+            )));
+        }
         let mut public = JsonObject::with_capacity(512);
         let mut personal = JsonObject::with_capacity(64);
         let mut canonical = String::with_capacity(512);
         for f in &self.fields {
-            let Some(value) = values.get(f.index).and_then(Option::as_ref) else { continue };
+            let Some(value) = values[f.index].as_ref() else { continue };
             let value = value.as_ref();
             if f.personal {
                 personal.push(&f.stored, value)
@@ -450,6 +458,13 @@ mod tests {
         assert_eq!(prepared.fields_json, r#"{"mine":"m","1":"p","0":"u"}"#);
         let err = RecordLayout::new([("17", false)]).unwrap_err().to_string();
         assert!(err.contains("field key 17 is a number"), "{err}");
+    }
+
+    #[test]
+    fn a_row_of_another_length_is_refused() {
+        let layout = RecordLayout::new([("a", false), ("b", false)]).unwrap();
+        let err = layout.encode(head(), &[Some("x")], &vault()).unwrap_err().to_string();
+        assert!(err.contains("a row of 1 values for a record layout of 2 fields"), "{err}");
     }
 
     #[test]
