@@ -170,12 +170,14 @@ mod tests {
     /// prefix, and must stay so (the expected values come from Python's `hmac` module).
     #[test]
     fn hashes_are_standard_hmac_sha256() {
-        let hex = |bytes: Vec<u8>| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         assert_eq!(
-            hex(vault().lookup_hash("310101199001011234")),
+            hex::encode(vault().lookup_hash("310101199001011234")),
             "e17a5af107d20a46fed7db674d11ffa1cc456ed4994a1ac9b4ecaade33864ff1"
         );
-        assert_eq!(hex(vault().content_hash("name\u{1f}张三\u{1e}".as_bytes())), "1b9cf8739a69f49b7f5153dfad5dcd0f");
+        assert_eq!(
+            hex::encode(vault().content_hash("name\u{1f}张三\u{1e}".as_bytes())),
+            "1b9cf8739a69f49b7f5153dfad5dcd0f"
+        );
     }
 
     /// Sealed in place, the layout is the one `Aead::encrypt` gives (stores hold such values):
@@ -197,10 +199,7 @@ mod tests {
     fn a_value_sealed_by_the_avx2_backend_opens() {
         let sealed = "85270ce71f97ed64327171459f878c28125732770d8ac1e81858e524e95478ba83719580c99d07162555d258b6994\
                       efebf6b116f748796ca06621f32c1ef448827fb";
-        let bytes: Vec<u8> = (0..sealed.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&sealed[i..i + 2], 16).unwrap_or_else(|e| panic!("{e}")))
-            .collect();
+        let bytes = hex::decode(sealed).unwrap_or_else(|e| panic!("{e}"));
         let opened = vault().decrypt(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(opened, br#"{"8":"310101199001011234"}"#);
     }
