@@ -76,7 +76,7 @@ mod tests {
     /// The plan of `sql` (given the list's parameters, `extra` after them) with the scans and sorts
     /// that `off` turns off: `SET LOCAL`, so the settings end with the transaction, also when the
     /// `EXPLAIN` fails, and the pooled connection goes back as it came.
-    fn plan(store: &PgStore, off: &str, sql: &str, unit: &Option<String>, extra: &[i64]) -> String {
+    fn explain(store: &PgStore, off: &str, sql: &str, unit: &Option<String>, extra: &[i64]) -> String {
         let items = vec!["admin_license".to_owned()];
         let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
         let none = None::<chrono::NaiveDate>;
@@ -104,7 +104,7 @@ mod tests {
         let store = PgStore::create(db.url(), &dir.path().join("data"), false).unwrap();
         let off = "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = off";
         for unit in [None, Some("sh_amr".to_owned())] {
-            let plan = plan(&store, off, COUNT, &unit, &[]);
+            let plan = explain(&store, off, COUNT, &unit, &[]);
             assert!(plan.contains("Index Only Scan using records_item_date"), "{unit:?}: {plan}");
         }
     }
@@ -121,7 +121,7 @@ mod tests {
         let store = PgStore::create(db.url(), &dir.path().join("data"), false).unwrap();
         let off = "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off";
         for unit in [None, Some("sh_amr".to_owned())] {
-            let plan = plan(&store, off, PAGE, &unit, &[20, 40]);
+            let plan = explain(&store, off, PAGE, &unit, &[20, 40]);
             assert!(plan.contains("Index Scan Backward using records_item_date"), "{unit:?}: {plan}");
         }
     }

@@ -541,6 +541,8 @@ pub fn published_records_keep_their_window_and_order(store: &dyn Store) -> Check
     let both = ["admin_penalty", "admin_license"];
     ensure!(list(&penalties, None, None, None, 1)? == (vec!["p3".into(), "p2".into()], 3), "penalties, page 1");
     ensure!(list(&penalties, None, None, None, 2)? == (vec!["p1".into()], 3), "penalties, page 2");
+    // Page 2³¹ + 1 of 2 starts at row 2³², which 32-bit arithmetic would wrap round to the first.
+    ensure!(list(&penalties, None, None, None, (1 << 31) + 1)? == (vec![], 3), "a page far past the end");
     ensure!(list(&both, None, None, None, 2)? == (vec!["l1".into(), "p1".into()], 4), "both items, page 2");
     ensure!(
         list(&["admin_penalty", "admin_penalty"], None, None, None, 1)? == (vec!["p3".into(), "p2".into()], 3),
