@@ -73,25 +73,35 @@ mod tests {
     use super::*;
     use crate::scratch::ScratchDatabase;
 
-    /// The plan of `sql` (given the list's parameters, `extra` after them) with the scans and sorts
-    /// that `off` turns off: `SET LOCAL`, so the settings end with the transaction, also when the
-    /// `EXPLAIN` fails, and the pooled connection goes back as it came.
-    fn explain(store: &PgStore, off: &str, sql: &str, unit: &Option<String>, extra: &[i64]) -> String {
+    /// On a new store, the plans of `sql` for a list of licences without a unit and of one unit's
+    /// (the list's parameters, then `extra`), with the scans and sorts that `off` turns off: `SET
+    /// LOCAL`, so the settings end with the transaction, also when the `EXPLAIN` fails, and the pooled
+    /// connection goes back as it came.
+    fn plans(off: &str, sql: &str, extra: &[i64]) -> Vec<(Option<String>, String)> {
+        let db = ScratchDatabase::create().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap();
+        let store = PgStore::create(db.url(), &dir.path().join("data"), false).unwrap();
         let items = vec!["admin_license".to_owned()];
         let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
         let none = None::<chrono::NaiveDate>;
-        store
-            .with(|c| {
-                c.transaction(|c| {
-                    c.client.batch_execute(off).map_err(crate::db_err)?;
-                    let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                        vec![&items, &today, unit, &none, &none];
-                    params.extend(extra.iter().map(|e| e as &(dyn postgres::types::ToSql + Sync)));
-                    let rows = c.client.query(&format!("EXPLAIN {sql}"), &params).map_err(crate::db_err)?;
-                    Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>().join("\n"))
-                })
+        [None, Some("sh_amr".to_owned())]
+            .into_iter()
+            .map(|unit| {
+                let plan = store
+                    .with(|c| {
+                        c.transaction(|c| {
+                            c.client.batch_execute(off).map_err(crate::db_err)?;
+                            let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                                vec![&items, &today, &unit, &none, &none];
+                            params.extend(extra.iter().map(|e| e as &(dyn postgres::types::ToSql + Sync)));
+                            let rows = c.client.query(&format!("EXPLAIN {sql}"), &params).map_err(crate::db_err)?;
+                            Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>().join("\n"))
+                        })
+                    })
+                    .unwrap();
+                (unit, plan)
             })
-            .unwrap()
+            .collect()
     }
 
     /// With or without a unit, the count can be answered from the publication index alone: with the
@@ -99,12 +109,8 @@ mod tests {
     /// this small it would rather read the table; on a large one the index is the cheaper way.)
     #[test]
     fn a_list_is_counted_by_an_index_only_scan() {
-        let db = ScratchDatabase::create().unwrap_or_else(|e| panic!("{e}"));
-        let dir = tempfile::tempdir().unwrap();
-        let store = PgStore::create(db.url(), &dir.path().join("data"), false).unwrap();
         let off = "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexscan = off";
-        for unit in [None, Some("sh_amr".to_owned())] {
-            let plan = explain(&store, off, COUNT, &unit, &[]);
+        for (unit, plan) in plans(off, COUNT, &[]) {
             assert!(plan.contains("Index Only Scan using records_item_date"), "{unit:?}: {plan}");
         }
     }
@@ -116,12 +122,8 @@ mod tests {
     /// of what it answers are the conformance suite's (`published_records_keep_their_window_and_order`).
     #[test]
     fn a_page_reads_the_index_newest_first() {
-        let db = ScratchDatabase::create().unwrap_or_else(|e| panic!("{e}"));
-        let dir = tempfile::tempdir().unwrap();
-        let store = PgStore::create(db.url(), &dir.path().join("data"), false).unwrap();
         let off = "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off";
-        for unit in [None, Some("sh_amr".to_owned())] {
-            let plan = explain(&store, off, PAGE, &unit, &[20, 40]);
+        for (unit, plan) in plans(off, PAGE, &[20, 40]) {
             assert!(plan.contains("Index Scan Backward using records_item_date"), "{unit:?}: {plan}");
         }
     }
