@@ -53,8 +53,7 @@ impl PublicationStore for PgStore {
         if q.items.is_empty() {
             return Ok((Vec::new(), 0));
         }
-        let per_page = i64::from(q.per_page.clamp(1, 100));
-        let offset = i64::from(q.page.max(1) - 1) * per_page;
+        let (per_page, offset) = q.limit_offset();
         let (total, rows) = self.with(|c| {
             let params: [&(dyn postgres::types::ToSql + Sync); 5] = [&q.items, &q.today, &q.unit, &q.from, &q.to];
             let total: i64 = c.query_one(COUNT, &params)?.get(0);

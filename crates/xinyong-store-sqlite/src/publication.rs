@@ -49,9 +49,7 @@ fn statements(q: &PublishedQuery) -> ([String; 2], Vec<Value>) {
             format!("{KEY} BETWEEN ?{} AND ?{} AND {common}", params.len() - 1, params.len())
         })
         .collect();
-    // In 64 bits: a page number far past the list's end must not wrap round to one inside it.
-    let per_page = u64::from(q.per_page.clamp(1, 100));
-    let offset = u64::from(q.page.max(1) - 1) * per_page;
+    let (per_page, offset) = q.limit_offset();
     let limit = format!("LIMIT {per_page} OFFSET {offset}");
     let page = match filters.as_slice() {
         // One item's records come newest first straight from the index, each day's sorted by id (the

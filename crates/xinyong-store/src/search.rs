@@ -71,6 +71,19 @@ pub struct PublishedQuery {
     pub per_page: u32,
 }
 
+impl PublishedQuery {
+    /// Most records a page holds.
+    pub const MAX_PER_PAGE: u32 = 100;
+
+    /// The page's size (1 to [`MAX_PER_PAGE`](Self::MAX_PER_PAGE)) and how many records come before
+    /// it, counted in 64 bits: a page number far past the list's end must not wrap round to one inside
+    /// it.
+    pub fn limit_offset(&self) -> (i64, i64) {
+        let per_page = i64::from(self.per_page.clamp(1, Self::MAX_PER_PAGE));
+        (per_page, i64::from(self.page.max(1) - 1) * per_page)
+    }
+}
+
 /// Published records, newest decision first: active, `published`, decided by `today`, and with no
 /// `public_until` or one after `today`.
 pub trait PublicationStore {
